@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Prepares a fresh Debian machine for compendium: system libraries, then a virtual environment.
+# Idempotent: a second run only checks. Used by `make build` and `make test`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# WeasyPrint draws text with Pango and subsets fonts with HarfBuzz; the tests read PDFs back with poppler.
+SYSTEM_PACKAGES=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 libfontconfig1 poppler-utils)
+missing=()
+for package in "${SYSTEM_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+if ((${#missing[@]})); then
+  if [[ $(id -u) -eq 0 ]]; then
+    echo "bootstrap: installing system packages: ${missing[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  else
+    echo "bootstrap: missing system packages. Run as root:" >&2
+    echo "  apt-get update && apt-get install -y --no-install-recommends ${missing[*]}" >&2
+    exit 1
+  fi
+fi
+
+VENV=${VENV:-.venv}
+stamp="$VENV/.installed"
+if [[ ! -f $stamp || pyproject.toml -nt $stamp || requirements.lock -nt $stamp ]]; then
+  echo "bootstrap: preparing the virtual environment in $VENV"
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install -q --upgrade pip
+  "$VENV/bin/pip" install -q -c requirements.lock -e ".[test]"
+  touch "$stamp"
+fi

@@ -1,0 +1,1 @@
+"""Publishing pipeline for the collection of best municipal practices."""

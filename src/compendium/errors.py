@@ -1,0 +1,44 @@
+"""Located problems in the sources, and the one exception that carries them to the command line."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One thing wrong in the sources, located so an organiser can go straight to it."""
+
+    file: Path
+    """Source file, as given to the loader (relative to the working directory when possible)."""
+    line: int
+    """1-based line in that file; 0 when the problem concerns the file as a whole."""
+    field: str
+    """Dotted path of the field, e.g. ``results[2].caption``; empty for the whole file."""
+    message: str
+    """What was expected, in plain words."""
+
+    def __str__(self) -> str:
+        location = f"{self.file}:{self.line}" if self.line else f"{self.file}"
+        return f"{location}: {self.field}: {self.message}" if self.field else f"{location}: {self.message}"
+
+
+class CompendiumError(Exception):
+    """Anything the user can fix; the CLI prints it without a traceback."""
+
+
+class SourceProblems(CompendiumError):
+    """The sources cannot be published; every problem found is listed, not just the first."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = sorted(problems)
+        super().__init__("\n".join(str(problem) for problem in self.problems))
+
+
+def display_path(path: Path) -> Path:
+    """Shortens a path to be relative to the working directory when it lies inside it."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve())
+    except ValueError:
+        return path

@@ -1,0 +1,189 @@
+"""Stage 1: read the YAML sources into plain data that remembers the line of every field."""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import Problem, display_path
+
+FieldPath = tuple[str | int, ...]
+
+# An alias may point at a large subtree many times over ("billion laughs"); past this many
+# nodes a source is not a hand-written record any more.
+MAX_NODES = 200_000
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """One YAML file read into plain Python data, with a line for every field path."""
+
+    path: Path
+    """The file, as shown in messages."""
+    data: Any
+    """The parsed content: dicts, lists, str, int, float, bool, None."""
+    lines: dict[FieldPath, int] = field(repr=False)
+    """1-based line where each field (key, or list item) starts."""
+    text_lines: dict[FieldPath, int] = field(repr=False)
+    """1-based line where a string field's text starts (the line after ``|`` for block scalars)."""
+
+    def line_of(self, path: FieldPath) -> int:
+        """The line of a field, or of its nearest ancestor that is in the file (a missing key)."""
+        for end in range(len(path), -1, -1):
+            if path[:end] in self.lines:
+                return self.lines[path[:end]]
+        return 1
+
+
+@dataclass(frozen=True)
+class EditionSources:
+    """Every source file of one edition, read but not yet checked."""
+
+    directory: Path
+    edition: SourceFile
+    forewords: SourceFile
+    geography: SourceFile
+    rules: SourceFile
+    practices: tuple[SourceFile, ...]
+
+
+class _Reader:
+    """Converts a composed YAML node tree to plain data, recording where each field stood."""
+
+    def __init__(self, path: Path, loader: yaml.SafeLoader) -> None:
+        self.path = path
+        self.loader = loader
+        self.lines: dict[FieldPath, int] = {}
+        self.text_lines: dict[FieldPath, int] = {}
+        self.problems: list[Problem] = []
+        self.nodes_seen = 0
+
+    def convert(self, node: yaml.Node, path: FieldPath, active: frozenset[int]) -> Any:
+        self.nodes_seen += 1
+        if self.nodes_seen > MAX_NODES:
+            raise _TooLarge(node.start_mark.line + 1)
+        if id(node) in active:
+            self._problem(node, path, "an alias refers to itself; expected plain data")
+            return None
+        if isinstance(node, yaml.MappingNode):
+            return self._mapping(node, path, active | {id(node)})
+        if isinstance(node, yaml.SequenceNode):
+            items = []
+            for index, item in enumerate(node.value):
+                self.lines[(*path, index)] = item.start_mark.line + 1
+                items.append(self.convert(item, (*path, index), active | {id(node)}))
+            return items
+        return self._scalar(node, path)
+
+    def _mapping(self, node: yaml.MappingNode, path: FieldPath, active: frozenset[int]) -> dict:
+        result: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                self._problem(key_node, path, "expected a plain name as the key")
+                continue
+            key = str(self._scalar(key_node, path))
+            line = key_node.start_mark.line + 1
+            if key in result:
+                first = self.lines[(*path, key)]
+                self._problem(key_node, (*path, key), f"duplicate key; it is already set on line {first}")
+                continue
+            self.lines[(*path, key)] = line
+            result[key] = self.convert(value_node, (*path, key), active)
+        return result
+
+    def _scalar(self, node: yaml.Node, path: FieldPath) -> Any:
+        style = getattr(node, "style", None)
+        first_text_line = node.start_mark.line + (2 if style in ("|", ">") else 1)
+        self.text_lines[path] = first_text_line
+        try:
+            value = self.loader.construct_object(node, deep=True)
+        except yaml.constructor.ConstructorError as error:
+            self._problem(node, path, f"unsupported value ({error.problem}); expected plain text or a number")
+            return None
+        if isinstance(value, str):
+            return unicodedata.normalize("NFC", value)
+        if value is None or isinstance(value, (bool, int, float)):
+            return value
+        return str(value)  # dates and the like stay as the organiser typed them
+
+    def _problem(self, node: yaml.Node, path: FieldPath, message: str) -> None:
+        self.problems.append(Problem(self.path, node.start_mark.line + 1, format_path(path), message))
+
+
+class _TooLarge(Exception):
+    def __init__(self, line: int) -> None:
+        self.line = line
+
+
+def format_path(path: FieldPath) -> str:
+    """``("results", 2, "caption")`` → ``results[2].caption``."""
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
+    return text
+
+
+def read_yaml(path: Path) -> tuple[SourceFile | None, list[Problem]]:
+    """Reads one YAML file; returns the data or the problems that stop it being read."""
+    shown = display_path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        return None, [Problem(shown, 0, "", f"cannot be read ({error.strerror}); expected a YAML file")]
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        return None, [
+            Problem(shown, line, "", f"is not UTF-8 (byte 0x{raw[error.start]:02x} at offset {error.start}); "
+                    "save the file as UTF-8")
+        ]
+    loader = yaml.SafeLoader(text.replace("\r\n", "\n"))
+    try:
+        root = loader.get_single_node()
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        line = mark.line + 1 if mark else 0
+        return None, [Problem(shown, line, "", f"is not valid YAML: {error.problem or error.context}")]
+    finally:
+        loader.dispose()
+    if root is None:
+        return None, [Problem(shown, 0, "", "is empty; expected a mapping of fields")]
+    if not isinstance(root, yaml.MappingNode):
+        return None, [Problem(shown, root.start_mark.line + 1, "", "expected a mapping of fields at the top level")]
+    reader = _Reader(shown, loader)
+    try:
+        data = reader.convert(root, (), frozenset())
+    except _TooLarge as error:
+        return None, [Problem(shown, error.line, "", f"expands to more than {MAX_NODES} values through aliases")]
+    if reader.problems:
+        return None, reader.problems
+    return SourceFile(shown, data, reader.lines, reader.text_lines), []
+
+
+def load_edition(directory: Path) -> tuple[EditionSources | None, list[Problem]]:
+    """Reads every file of an edition; all unreadable files are reported together."""
+    problems: list[Problem] = []
+    if not directory.is_dir():
+        return None, [Problem(display_path(directory), 0, "", "is not a directory; expected an edition folder")]
+
+    def read(path: Path) -> SourceFile | None:
+        source, found = read_yaml(path)
+        problems.extend(found)
+        return source
+
+    edition, forewords, geography, rules = (
+        read(directory / name) for name in ("edition.yaml", "forewords.yaml", "geography.yaml", "rules.yaml")
+    )
+    practice_paths = sorted((directory / "practices").glob("*.yaml"))
+    if not practice_paths:
+        problems.append(Problem(display_path(directory / "practices"), 0, "", "holds no practice files; expected *.yaml"))
+    practices = [read(path) for path in practice_paths]
+    if problems:
+        return None, problems
+    assert edition and forewords and geography and rules
+    return EditionSources(directory, edition, forewords, geography, rules, tuple(p for p in practices if p)), []

@@ -1,0 +1,172 @@
+"""The Markdown subset of prose fields: paragraphs, bold, bullet and numbered lists (nested).
+
+markdown-it-py parses; this module only keeps the tokens the subset allows and turns them into
+the frozen block types below. Anything else in a record (HTML, headings, links) stays literal text.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+
+# "zero" switches every rule off; the subset switches back on only what the collection needs.
+_PARSER = MarkdownIt("zero").enable(["list", "emphasis", "escape"])
+_WHITESPACE = re.compile(r"\s+")
+
+
+class ProseError(ValueError):
+    """Markup outside the subset; ``line`` counts from the first line of the field's text (0-based)."""
+
+    def __init__(self, message: str, line: int) -> None:
+        super().__init__(message)
+        self.line = line
+
+
+@dataclass(frozen=True)
+class Span:
+    """A run of text with one weight."""
+
+    text: str
+    bold: bool = False
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    """A paragraph: runs of plain and bold text."""
+
+    spans: tuple[Span, ...]
+
+
+@dataclass(frozen=True)
+class ListItem:
+    """One list item: its paragraphs and nested lists."""
+
+    blocks: tuple[Block, ...]
+
+
+@dataclass(frozen=True)
+class BulletList:
+    """A bulleted list."""
+
+    items: tuple[ListItem, ...]
+
+
+@dataclass(frozen=True)
+class OrderedList:
+    """A numbered list, starting at ``start``."""
+
+    items: tuple[ListItem, ...]
+    start: int = 1
+
+
+Block = Paragraph | BulletList | OrderedList
+
+
+@dataclass(frozen=True)
+class Prose:
+    """A prose field: the organiser's Markdown and the blocks it means."""
+
+    source: str
+    blocks: tuple[Block, ...]
+
+    @property
+    def plain_text(self) -> str:
+        """The words without markup, for search and length checks."""
+        return " ".join(span.text for block in self.blocks for span in _spans_of(block))
+
+
+@dataclass(frozen=True)
+class RichLine:
+    """A one-paragraph field (caption, statement, figure) that may hold bold runs."""
+
+    source: str
+    spans: tuple[Span, ...]
+
+    @property
+    def plain_text(self) -> str:
+        return "".join(span.text for span in self.spans)
+
+
+def parse_prose(source: str) -> Prose:
+    """Parses a prose field; raises ProseError for markup outside the subset."""
+    tokens = _PARSER.parse(source)
+    blocks, position = _blocks(tokens, 0, closing=None)
+    assert position == len(tokens)
+    return Prose(source, tuple(blocks))
+
+
+def parse_rich_line(source: str) -> RichLine:
+    """Parses a one-paragraph field: bold is allowed, lists and paragraph breaks are not."""
+    prose = parse_prose(source)
+    if len(prose.blocks) != 1 or not isinstance(prose.blocks[0], Paragraph):
+        raise ProseError("expected a single paragraph of text (bold allowed), not a list or several paragraphs", 0)
+    return RichLine(source, prose.blocks[0].spans)
+
+
+def _blocks(tokens: list[Token], position: int, closing: str | None) -> tuple[list[Block], int]:
+    blocks: list[Block] = []
+    while position < len(tokens):
+        token = tokens[position]
+        if token.type == closing:
+            return blocks, position
+        if token.type == "paragraph_open":
+            blocks.append(Paragraph(_spans(tokens[position + 1])))
+            position += 3  # paragraph_open, inline, paragraph_close
+        elif token.type in ("bullet_list_open", "ordered_list_open"):
+            close = token.type.replace("_open", "_close")
+            items, position = _items(tokens, position + 1, close)
+            if token.type == "bullet_list_open":
+                blocks.append(BulletList(tuple(items)))
+            else:
+                blocks.append(OrderedList(tuple(items), int(token.attrGet("start") or 1)))
+            position += 1
+        else:  # the parser only enables the rules above
+            raise ProseError(f"unexpected Markdown element {token.type}", _line(token))
+    return blocks, position
+
+
+def _items(tokens: list[Token], position: int, closing: str) -> tuple[list[ListItem], int]:
+    items: list[ListItem] = []
+    while tokens[position].type != closing:
+        blocks, position = _blocks(tokens, position + 1, closing="list_item_close")
+        items.append(ListItem(tuple(blocks)))
+        position += 1
+    return items, position
+
+
+def _spans(inline: Token) -> tuple[Span, ...]:
+    spans: list[Span] = []
+    bold = False
+    for child in inline.children or []:
+        if child.type == "strong_open":
+            bold = True
+        elif child.type == "strong_close":
+            bold = False
+        elif child.type == "em_open":
+            raise ProseError(
+                "italic (*text*) is not part of the markup; use **bold**, or write \\* for an asterisk",
+                _line(inline),
+            )
+        elif child.type in ("text", "text_special") and child.content:
+            text = _WHITESPACE.sub(" ", child.content)
+            if spans and spans[-1].bold == bold:
+                spans[-1] = Span(spans[-1].text + text, bold)
+            else:
+                spans.append(Span(text, bold))
+    if spans:  # a paragraph's edges carry no meaning; inner spaces between runs do
+        spans[0] = Span(spans[0].text.lstrip(), spans[0].bold)
+        spans[-1] = Span(spans[-1].text.rstrip(), spans[-1].bold)
+    return tuple(span for span in spans if span.text)
+
+
+def _line(token: Token) -> int:
+    return token.map[0] if token.map else 0
+
+
+def _spans_of(block: Block) -> list[Span]:
+    if isinstance(block, Paragraph):
+        return list(block.spans)
+    return [span for item in block.items for inner in item.blocks for span in _spans_of(inner)]
