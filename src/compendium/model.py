@@ -252,7 +252,9 @@ class Practice(Record):
     photos: tuple[Photo, ...] = ()
     """Optional photographs."""
     source: SkipJsonSchema[Path | None] = Field(default=None, exclude=True)
-    """The file the practice was read from (set by the loader, not written in YAML)."""
+    """The file the practice was read from (set by validation, not written in YAML)."""
+    field_lines: SkipJsonSchema[dict[str, int]] = Field(default_factory=dict, exclude=True)
+    """Line of each top-level field in that file, so layout problems can point at it."""
 
     @property
     def sort_key(self) -> tuple[int, int, int, str]:

@@ -35,7 +35,8 @@ def build_collection(sources: EditionSources) -> tuple[Collection | None, list[P
     for source in sources.practices:
         practice = check(source, SOURCE_MODELS["practice"])
         if practice is not None:
-            practices.append((source, practice.model_copy(update={"source": source.path})))
+            lines = {str(path[0]): line for path, line in source.lines.items() if len(path) == 1}
+            practices.append((source, practice.model_copy(update={"source": source.path, "field_lines": lines})))
 
     if edition and geography:
         problems.extend(cross_check(edition, geography, sources.geography, practices))

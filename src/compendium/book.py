@@ -1,0 +1,125 @@
+"""The one context the templates receive: the collection plus what layout derives from it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from itertools import groupby
+
+from .model import Award, Collection, Edition, Foreword, Geography, Practice, Result, Rules
+
+
+@dataclass(frozen=True)
+class ContentsEntry:
+    """A line of «Содержание» outside the practices."""
+
+    title: str
+    anchor: str
+
+
+@dataclass(frozen=True)
+class Stat:
+    """A big number with its label on the geography page."""
+
+    value: int
+    label: str
+
+
+@dataclass(frozen=True)
+class ResultGroup:
+    """Consecutive results of one kind, laid out together (figures side by side)."""
+
+    kind: str
+    items: tuple[Result, ...]
+
+
+@dataclass(frozen=True)
+class Book:
+    """Everything a template may use; built once per render with StrictUndefined behind it."""
+
+    edition: Edition
+    forewords: tuple[Foreword, ...]
+    geography: Geography
+    rules: Rules
+    practices: tuple[Practice, ...]
+    period_numbers: str
+    """The years as a range, «2022–2023»."""
+    period_label: str
+    """The years for running text, «2022–2023 гг.»."""
+    organisers_line: str
+    keywords: str
+    front_entries: tuple[ContentsEntry, ...]
+    practices_by_year: tuple[tuple[int, tuple[Practice, ...]], ...]
+    geography_stats: tuple[Stat, ...]
+    winner_regions: frozenset[str]
+
+    @classmethod
+    def of(cls, collection: Collection) -> Book:
+        edition = collection.edition
+        first, last = min(edition.years), max(edition.years)
+        numbers = f"{first}–{last}" if first != last else str(first)
+        suffix = "гг." if first != last else "г."
+        front = (
+            ContentsEntry("Предисловие", "preface"),
+            ContentsEntry("О конкурсе", "about"),
+            *(ContentsEntry(f"Вступительное слово. {f.author}", f"foreword-{i}")
+              for i, f in enumerate(collection.forewords, 1)),
+            ContentsEntry(collection.geography.title, "geography"),
+            ContentsEntry(collection.rules.title, "rules"),
+        )
+        by_year = tuple(
+            (year, tuple(group))
+            for year, group in groupby(collection.practices, key=lambda practice: practice.award.year)
+        )
+        municipalities = sum(len(region.municipalities) for region in collection.geography.regions)
+        regions = len(collection.geography.regions)
+        practices = len(collection.practices)
+        stats = (
+            Stat(regions, plural(regions, "регион", "региона", "регионов")),
+            Stat(municipalities, plural(municipalities, "муниципальное образование",
+                                        "муниципальных образования", "муниципальных образований")),
+            Stat(practices, plural(practices, "практика в сборнике", "практики в сборнике", "практик в сборнике")),
+        )
+        return cls(
+            edition=edition,
+            forewords=collection.forewords,
+            geography=collection.geography,
+            rules=collection.rules,
+            practices=collection.practices,
+            period_numbers=numbers,
+            period_label=f"{numbers} {suffix}",
+            organisers_line="; ".join(organisation.name for organisation in edition.organisers),
+            keywords=", ".join([edition.contest, "межмуниципальное взаимодействие", *map(str, edition.years)]),
+            front_entries=front,
+            practices_by_year=by_year,
+            geography_stats=stats,
+            winner_regions=frozenset(practice.region for practice in collection.practices),
+        )
+
+
+def plural(count: int, one: str, few: str, many: str) -> str:
+    """The Russian noun form for a count: 1 регион, 2 региона, 5 регионов, 21 регион."""
+    if count % 10 == 1 and count % 100 != 11:
+        return one
+    if 2 <= count % 10 <= 4 and not 12 <= count % 100 <= 14:
+        return few
+    return many
+
+
+def award_label(award: Award) -> str:
+    """The badge text: «1 место · 2023» or «Лидер 2023 года»."""
+    if award.place == "leader":
+        return f"Лидер {award.year} года"
+    return f"{award.place} место · {award.year}"
+
+
+def award_short(award: Award) -> str:
+    """The award without the year, for lists already grouped by year."""
+    return "Лидер" if award.place == "leader" else f"{award.place} место"
+
+
+def result_groups(results: tuple[Result, ...]) -> list[ResultGroup]:
+    """Splits results into runs of one kind, in order."""
+    def kind(result: Result) -> str:
+        return type(result).__name__.lower().replace("resulttext", "text")
+
+    return [ResultGroup(key, tuple(items)) for key, items in groupby(results, key=kind)]

@@ -1,0 +1,75 @@
+"""The command line: a thin shell over the pipeline. Problems become messages here, never tracebacks."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from .errors import CompendiumError, SourceProblems, display_path
+from .paths import ProjectPaths
+from .pipeline import build as build_edition
+from .pipeline import load_collection
+
+DEFAULT_EDITION = Path("sources/2022-2023")
+EXIT_PROBLEMS = 2
+
+edition_argument = click.argument(
+    "edition_dir", required=False, default=DEFAULT_EDITION, type=click.Path(path_type=Path)
+)
+
+
+@click.group()
+@click.option("-v", "--verbose", is_flag=True, help="Print each pipeline step.")
+def main(verbose: bool) -> None:
+    """Builds the collection «Лучшая практика межмуниципального взаимодействия» from its records."""
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(message)s")
+    logging.getLogger("fontTools").setLevel(logging.ERROR)
+
+
+@main.command()
+@edition_argument
+def validate(edition_dir: Path) -> None:
+    """Checks an edition's records and reports every problem with file:line.
+
+    Example: compendium validate sources/2022-2023
+    """
+    with _problems_reported():
+        collection = load_collection(edition_dir)
+    click.echo(f"{display_path(edition_dir)}: {len(collection.practices)} practices, "
+               f"{len(collection.geography.regions)} regions: no problems")
+
+
+@main.command()
+@edition_argument
+def build(edition_dir: Path) -> None:
+    """Checks an edition, then builds its PDF into build/<edition>/.
+
+    Example: compendium build sources/2022-2023
+    """
+    with _problems_reported():
+        result = build_edition(edition_dir, ProjectPaths.locate())
+    for kind, path in result.outputs.items():
+        click.echo(f"{kind}: {display_path(path)} ({result.page_count} pages, {path.stat().st_size / 1024:.0f} KiB)")
+    click.echo(f"built in {result.seconds:.1f} s")
+
+
+class _problems_reported:  # noqa: N801 - reads as a phrase at the call site
+    """Turns the pipeline's errors into a message and exit status 2."""
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: type | None, error: BaseException | None, _tb: object) -> bool:
+        if isinstance(error, SourceProblems):
+            for problem in error.problems:
+                click.echo(str(problem), err=True)
+            count = len(error.problems)
+            click.echo(f"{count} problem{'s' if count != 1 else ''} found; nothing was written.", err=True)
+            sys.exit(EXIT_PROBLEMS)
+        if isinstance(error, CompendiumError):
+            click.echo(f"error: {error}", err=True)
+            sys.exit(EXIT_PROBLEMS)
+        return False

@@ -1,0 +1,52 @@
+"""The build, stage by stage: load, validate, render, write. Nothing is written before all is checked."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import SourceProblems
+from .load import load_edition
+from .model import Collection
+from .paths import ProjectPaths
+from .render_pdf import render_pdf
+from .validate import build_collection
+from .write import write_outputs
+
+log = logging.getLogger("compendium")
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    """What a build produced."""
+
+    outputs: dict[str, Path]
+    page_count: int
+    seconds: float
+
+
+def load_collection(edition_dir: Path) -> Collection:
+    """Steps 1–2: read and check every source; raises SourceProblems listing all that is wrong."""
+    log.info("Step 1 - Loading sources from %s", edition_dir)
+    sources, problems = load_edition(edition_dir)
+    if sources is None:
+        raise SourceProblems(problems)
+    log.info("Step 2 - Validating %d practices", len(sources.practices))
+    collection, problems = build_collection(sources)
+    if collection is None:
+        raise SourceProblems(problems)
+    return collection
+
+
+def build(edition_dir: Path, paths: ProjectPaths) -> BuildResult:
+    """Builds the edition into build/<edition>/; the previous outputs stay until the new ones are complete."""
+    started = time.perf_counter()
+    collection = load_collection(edition_dir)
+    log.info("Step 3 - Laying out the PDF")
+    pdf = render_pdf(collection, paths)
+    target = paths.build / collection.slug / f"compendium-{collection.slug}.pdf"
+    log.info("Step 4 - Writing %s", target)
+    write_outputs({target: pdf.data})
+    return BuildResult({"pdf": target}, pdf.page_count, time.perf_counter() - started)
