@@ -51,6 +51,8 @@ class Book:
     practices_by_year: tuple[tuple[int, tuple[Practice, ...]], ...]
     geography_stats: tuple[Stat, ...]
     winner_regions: frozenset[str]
+    measuring: bool = False
+    """True for the run that measures overflowing spreads: only those spreads are laid out."""
 
     @classmethod
     def of(cls, collection: Collection) -> Book:

@@ -12,6 +12,7 @@ from .errors import CompendiumError, SourceProblems, display_path
 from .paths import ProjectPaths
 from .pipeline import build as build_edition
 from .pipeline import load_collection
+from .schema import write_schemas
 
 DEFAULT_EDITION = Path("sources/2022-2023")
 EXIT_PROBLEMS = 2
@@ -27,6 +28,7 @@ def main(verbose: bool) -> None:
     """Builds the collection «Лучшая практика межмуниципального взаимодействия» from its records."""
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(message)s")
     logging.getLogger("fontTools").setLevel(logging.ERROR)
+    logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
 
 
 @main.command()
@@ -54,6 +56,20 @@ def build(edition_dir: Path) -> None:
     for kind, path in result.outputs.items():
         click.echo(f"{kind}: {display_path(path)} ({result.page_count} pages, {path.stat().st_size / 1024:.0f} KiB)")
     click.echo(f"built in {result.seconds:.1f} s")
+
+
+@main.command()
+@click.option("--check", is_flag=True, help="Fail if the committed schemas differ from the model.")
+def schema(check: bool) -> None:
+    """Writes the JSON Schemas of the record files to sources/schema/.
+
+    Editors use them to autocomplete and check the YAML (see the first line of each record).
+    Example: compendium schema --check
+    """
+    stale = write_schemas(ProjectPaths.locate().root / "sources" / "schema", check_only=check)
+    if check and stale:
+        raise click.ClickException(f"out of date: {', '.join(map(str, stale))}; run `compendium schema`")
+    click.echo("schemas are up to date" if check else "schemas written")
 
 
 class _problems_reported:  # noqa: N801 - reads as a phrase at the call site

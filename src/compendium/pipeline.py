@@ -40,13 +40,16 @@ def load_collection(edition_dir: Path) -> Collection:
     return collection
 
 
-def build(edition_dir: Path, paths: ProjectPaths) -> BuildResult:
-    """Builds the edition into build/<edition>/; the previous outputs stay until the new ones are complete."""
+def build(edition_dir: Path, paths: ProjectPaths, output_root: Path | None = None) -> BuildResult:
+    """Builds the edition into <output_root>/<edition>/ (build/ by default).
+
+    The previous outputs stay in place until the new ones are complete.
+    """
     started = time.perf_counter()
     collection = load_collection(edition_dir)
     log.info("Step 3 - Laying out the PDF")
     pdf = render_pdf(collection, paths)
-    target = paths.build / collection.slug / f"compendium-{collection.slug}.pdf"
+    target = (output_root or paths.build) / collection.slug / f"compendium-{collection.slug}.pdf"
     log.info("Step 4 - Writing %s", target)
     write_outputs({target: pdf.data})
     return BuildResult({"pdf": target}, pdf.page_count, time.perf_counter() - started)

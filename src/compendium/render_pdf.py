@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -83,14 +83,25 @@ def _figure_value(spans: tuple[Span, ...]) -> Markup:
                                                                     if len(spans) == 1 else _typeset_spans(spans))
 
 
-def render_html(collection: Collection, paths: ProjectPaths) -> str:
+def render_html(book: Book, paths: ProjectPaths) -> str:
     """The book as one HTML document; what WeasyPrint lays out."""
     try:
-        template = template_environment(paths).get_template(TEMPLATE)
-        return template.render(book=Book.of(collection))
+        return template_environment(paths).get_template(TEMPLATE).render(book=book)
     except jinja2.TemplateError as error:
         where = f"{getattr(error, 'filename', None) or TEMPLATE}:{getattr(error, 'lineno', '?')}"
         raise CompendiumError(f"layouts/pdf/{where}: template error: {error}") from None
+
+
+def lay_out(book: Book, collection: Collection, paths: ProjectPaths) -> Document:
+    """Runs WeasyPrint on the book; any resource it could not load is an error, not a silent gap."""
+    fetcher = RestrictedFetcher([paths.layouts, paths.assets, collection.directory])
+    with _weasyprint_messages() as messages:
+        html = HTML(string=render_html(book, paths), base_url=str(paths.layouts / "pdf" / TEMPLATE),
+                    url_fetcher=fetcher)
+        document = html.render(font_config=FontConfiguration())
+    if fetcher.refused or messages:
+        raise CompendiumError(f"the layout could not be rendered cleanly: {'; '.join(fetcher.refused or messages)}")
+    return document
 
 
 @dataclass(frozen=True)
@@ -103,21 +114,13 @@ class RenderedPdf:
 
 def render_pdf(collection: Collection, paths: ProjectPaths) -> RenderedPdf:
     """Lays the book out, refuses any spread that is not exactly two facing pages, and returns the PDF."""
-    html = render_html(collection, paths)
-    fetcher = RestrictedFetcher([paths.layouts, paths.assets, collection.directory])
-    fonts = FontConfiguration()
-    with _weasyprint_messages() as messages:
-        document = HTML(string=html, base_url=str(paths.layouts / "pdf" / TEMPLATE), url_fetcher=fetcher).render(
-            font_config=fonts
-        )
-    if fetcher.refused or messages:
-        details = "; ".join(fetcher.refused or messages)
-        raise CompendiumError(f"the layout could not be rendered cleanly: {details}")
-    problems = check_spreads(document, collection.practices)
-    if problems:
-        raise SourceProblems(problems)
-    metadata = document.metadata
-    metadata.lang = "ru"
+    book = Book.of(collection)
+    document = lay_out(book, collection, paths)
+    overflowing = [practice for practice in collection.practices if not fits_its_spread(document, practice)]
+    if overflowing:
+        raise SourceProblems(measure_overflow(replace(book, practices=tuple(overflowing), measuring=True),
+                                              collection, paths))
+    document.metadata.lang = "ru"
     return RenderedPdf(document.write_pdf(), len(document.pages))
 
 
@@ -142,45 +145,66 @@ class _weasyprint_messages:  # noqa: N801 - reads as a context phrase
         logging.getLogger("weasyprint").removeHandler(self.handler)
 
 
-LEFT_FIELDS = ("title", "quote", "content")
-RIGHT_FIELDS = ("prerequisites", "actions", "results", "participants")
+FIELDS_BY_SIDE = {
+    "left": ("title", "quote", "content"),
+    "right": ("prerequisites", "actions", "results", "participants"),
+}
 
 
-def check_spreads(document: Document, practices: tuple[Practice, ...]) -> list[Problem]:
-    """Every practice must fill exactly one left and the facing right page; each overflow is a problem.
+def _anchors(document: Document) -> dict[str, tuple[int, float]]:
+    """Every element id on the laid-out pages: (page index, y from the page top in CSS px)."""
+    return {
+        name: (index, y)
+        for index, page in enumerate(document.pages)
+        for name, (_x, y, *_rest) in page.anchors.items()
+    }
 
-    The template marks where each field starts, where each page's content ends, and the bottom of
-    the left page; comparing those anchors tells which field ran over, and by how much.
+
+def fits_its_spread(document: Document, practice: Practice) -> bool:
+    """True when the practice starts on a left-hand page and each side ends on its own page."""
+    anchors = _anchors(document)
+    left_page, _ = anchors[f"{practice.id}--left-start"]
+    right_page, _ = anchors[f"{practice.id}--right-start"]
+    return (
+        left_page % 2 == 1  # index 0 is page 1, a right-hand page
+        and right_page == left_page + 1
+        and anchors[f"{practice.id}--left-end"][0] == left_page
+        and anchors[f"{practice.id}--right-end"][0] == right_page
+    )
+
+
+def measure_overflow(book: Book, collection: Collection, paths: ProjectPaths) -> list[Problem]:
+    """Lays the given spreads out on endless pages and says which field crosses the page foot, and by how much.
+
+    Measuring on tall pages gives each field its natural height, whatever the real pages did
+    with it (a flex item that does not fit is moved whole to the next page).
     """
-    anchors: dict[str, tuple[int, float]] = {}
-    for index, page in enumerate(document.pages):
-        for name, (_x, y, *_rest) in page.anchors.items():
-            anchors[name] = (index, y)
+    anchors = _anchors(lay_out(book, collection, paths))
+    page_body = anchors["page-body-gauge-end"][1] - anchors["page-body-gauge"][1]
     problems = []
-    for practice in practices:
-        def at(name: str, practice: Practice = practice) -> tuple[int, float]:
-            return anchors[f"{practice.id}--{name}"]
+    for practice in book.practices:
+        for side, fields in FIELDS_BY_SIDE.items():
+            def y(name: str, practice: Practice = practice) -> float | None:
+                found = anchors.get(f"{practice.id}--{name}")
+                return found[1] if found else None
 
-        left_page, _ = at("title")
-        if left_page % 2 == 0:  # index 0 is page 1, a right-hand page
-            problems.append(_problem(practice, "title", "starts on a right-hand page; every practice must "
-                                     "begin on a left-hand page"))
-            continue
-        _, floor = at("floor")
-        _, top = at("prerequisites")
-        page_body = floor - top
-        for side, side_page, fields in (("left", left_page, LEFT_FIELDS), ("right", left_page + 1, RIGHT_FIELDS)):
-            end_page, end = at(f"{side}-end")
-            overflow = (end_page - side_page - 1) * page_body + (end - top) if end_page > side_page else end - floor
-            if end_page == side_page and overflow <= 0.5:
+            start, end = y(f"{side}-start"), y(f"{side}-end")
+            assert start is not None and end is not None
+            overflow = end - start - page_body
+            if overflow <= 0.5:
                 continue
-            on_page = [f for f in fields if f"{practice.id}--{f}" in anchors and at(f)[0] == side_page]
+            present = [field for field in fields if y(field) is not None]
+            field_ends = [y(following) for following in present[1:]] + [end]
+            culprit = next(f for f, f_end in zip(present, field_ends, strict=True) if f_end > start + page_body)
             overflow_mm = overflow / PX_PER_MM
             problems.append(_problem(
-                practice, on_page[-1] if on_page else fields[0],
-                f"does not fit on the {side} page of its spread: about {max(1, round(overflow_mm / 5))} "
-                f"line(s) ({overflow_mm:.0f} mm) too long; shorten this field or another one on that page",
+                practice, culprit,
+                f"does not fit on the {side} page of its spread: the page is {overflow_mm:.0f} mm "
+                f"(about {max(1, round(overflow_mm / 5))} lines) too long; shorten this field "
+                "or another one on that page",
             ))
+    if not problems:  # a spread out of place though every page fits: a layout error, not the data's
+        raise CompendiumError("a practice spread did not land on two facing pages; check layouts/pdf")
     return problems
 
 

@@ -1,0 +1,27 @@
+# Two commands do the whole set-up on a fresh Debian machine: `make build` and `make test`.
+# Both first run scripts/bootstrap.sh (system libraries via apt-get, then the virtual environment).
+
+VENV ?= .venv
+EDITION ?= sources/2022-2023
+BIN := $(VENV)/bin
+
+.PHONY: build test validate lint schema bootstrap clean
+
+bootstrap:
+	@bash scripts/bootstrap.sh
+
+build: bootstrap
+	@$(BIN)/compendium build $(EDITION)
+
+validate: bootstrap
+	@$(BIN)/compendium validate $(EDITION)
+
+test: bootstrap
+	@$(BIN)/ruff check src tests tools
+	@$(BIN)/python -m pytest
+
+schema: bootstrap
+	@$(BIN)/compendium schema
+
+clean:
+	rm -rf build
