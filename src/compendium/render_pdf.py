@@ -42,6 +42,17 @@ class RestrictedFetcher(URLFetcher):
         return super().fetch(url, headers)
 
 
+# Pango follows Unicode line-break rule LB15 ("QU SP* × OP"), so «…» (далее …) can never break
+# between the closing quote and the parenthesis; a zero-width space after the space restores the
+# break. It is a hint to this engine only, so it is added here and not in the shared typography.
+_NO_BREAK_AFTER_QUOTE = "» ("
+_BREAK_AFTER_QUOTE = "» \u200b("
+
+
+def _typeset_for_pdf(text: str) -> str:
+    return typeset(text).replace(_NO_BREAK_AFTER_QUOTE, _BREAK_AFTER_QUOTE)
+
+
 def template_environment(paths: ProjectPaths) -> jinja2.Environment:
     """Jinja2 over layouts/pdf: autoescaped, strict about undefined names, with the typography helpers."""
     environment = jinja2.Environment(
@@ -52,7 +63,7 @@ def template_environment(paths: ProjectPaths) -> jinja2.Environment:
         lstrip_blocks=True,
     )
     environment.globals.update(
-        typeset=lambda text: Markup(escape(typeset(str(text)))),
+        typeset=lambda text: Markup(escape(_typeset_for_pdf(str(text)))),
         typeset_spans=_typeset_spans,
         figure_value=_figure_value,
         award_label=award_label,
@@ -68,7 +79,8 @@ def template_environment(paths: ProjectPaths) -> jinja2.Environment:
 
 
 def _typeset_spans(spans: tuple[Span, ...]) -> Markup:
-    texts = typeset_runs([span.text for span in spans])
+    texts = [text.replace(_NO_BREAK_AFTER_QUOTE, _BREAK_AFTER_QUOTE)
+             for text in typeset_runs([span.text for span in spans])]
     return Markup("").join(
         Markup("<strong>{}</strong>").format(text) if span.bold else escape(text)
         for span, text in zip(spans, texts, strict=True)
@@ -79,8 +91,7 @@ def _figure_value(spans: tuple[Span, ...]) -> Markup:
     """A figure: the bold part printed big; a figure without bold is big as a whole."""
     if any(span.bold for span in spans):
         return _typeset_spans(spans)
-    return Markup('<span class="figure__number">{}</span>').format(typeset_runs([s.text for s in spans])[0]
-                                                                    if len(spans) == 1 else _typeset_spans(spans))
+    return Markup('<span class="figure__number">{}</span>').format(_typeset_spans(spans))
 
 
 def render_html(book: Book, paths: ProjectPaths) -> str:
