@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -72,20 +74,17 @@ def schema(check: bool) -> None:
     click.echo("schemas are up to date" if check else "schemas written")
 
 
-class _problems_reported:  # noqa: N801 - reads as a phrase at the call site
-    """Turns the pipeline's errors into a message and exit status 2."""
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, kind: type | None, error: BaseException | None, _tb: object) -> bool:
-        if isinstance(error, SourceProblems):
-            for problem in error.problems:
-                click.echo(str(problem), err=True)
-            count = len(error.problems)
-            click.echo(f"{count} problem{'s' if count != 1 else ''} found; nothing was written.", err=True)
-            sys.exit(EXIT_PROBLEMS)
-        if isinstance(error, CompendiumError):
-            click.echo(f"error: {error}", err=True)
-            sys.exit(EXIT_PROBLEMS)
-        return False
+@contextmanager
+def _problems_reported() -> Iterator[None]:
+    """Turns the pipeline's errors into messages and exit status 2; anything else stays a bug."""
+    try:
+        yield
+    except SourceProblems as error:
+        for problem in error.problems:
+            click.echo(str(problem), err=True)
+        count = len(error.problems)
+        click.echo(f"{count} problem{'s' if count != 1 else ''} found; nothing was written.", err=True)
+        sys.exit(EXIT_PROBLEMS)
+    except CompendiumError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(EXIT_PROBLEMS)

@@ -181,7 +181,8 @@ def load_edition(directory: Path) -> tuple[EditionSources | None, list[Problem]]
     )
     practice_paths = sorted((directory / "practices").glob("*.yaml"))
     if not practice_paths:
-        problems.append(Problem(display_path(directory / "practices"), 0, "", "holds no practice files; expected *.yaml"))
+        folder = display_path(directory / "practices")
+        problems.append(Problem(folder, 0, "", "holds no practice files; expected one <id>.yaml per practice"))
     practices = [read(path) for path in practice_paths]
     if problems:
         return None, problems

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -144,16 +146,16 @@ class _CollectingHandler(logging.Handler):
         self.messages.append(record.getMessage())
 
 
-class _weasyprint_messages:  # noqa: N801 - reads as a context phrase
+@contextmanager
+def _weasyprint_messages() -> Iterator[list[str]]:
     """Collects WeasyPrint's errors during a render instead of letting them scroll past."""
-
-    def __enter__(self) -> list[str]:
-        self.handler = _CollectingHandler()
-        logging.getLogger("weasyprint").addHandler(self.handler)
-        return self.handler.messages
-
-    def __exit__(self, *exc: object) -> None:
-        logging.getLogger("weasyprint").removeHandler(self.handler)
+    handler = _CollectingHandler()
+    logger = logging.getLogger("weasyprint")
+    logger.addHandler(handler)
+    try:
+        yield handler.messages
+    finally:
+        logger.removeHandler(handler)
 
 
 FIELDS_BY_SIDE = {

@@ -72,9 +72,9 @@ def _data_path(data: Any, loc: tuple[Any, ...]) -> FieldPath:
     path: list[str | int] = []
     current = data
     for part in loc:
-        if isinstance(current, dict) and part in current:
-            current = current[part]
-        elif isinstance(current, list) and isinstance(part, int) and part < len(current):
+        in_mapping = isinstance(current, dict) and part in current
+        in_list = isinstance(current, list) and isinstance(part, int) and part < len(current)
+        if in_mapping or in_list:
             current = current[part]
         elif isinstance(current, dict) and isinstance(part, str) and part not in ("figure", "statement", "text"):
             path.append(part)  # a missing key still names the field
@@ -109,7 +109,8 @@ def _message(error: ErrorDetails, path: FieldPath, source: SourceFile, model: ty
     if kind == "too_short":
         return f"expected at least {context.get('min_length')} item(s)"
     if kind == "string_pattern_mismatch":
-        return _PATTERN_MESSAGES.get(path[-1] if path else "", "has an unexpected form") + f", got {error.get('input')!r}"
+        expected = _PATTERN_MESSAGES.get(str(path[-1]) if path else "", "has an unexpected form")
+        return f"{expected}, got {error.get('input')!r}"
     if kind in ("greater_than", "greater_than_equal", "less_than_equal"):
         return f"expected a number {error['msg'].removeprefix('Input should be ')}, got {error.get('input')!r}"
     return error["msg"][0].lower() + error["msg"][1:]
@@ -187,7 +188,8 @@ def cross_check(
             hint = f"; did you mean {', '.join(f'«{name}»' for name in nearest)}?" if nearest else ""
             problem(("region",), f"region «{practice.region}» is not in geography.yaml{hint}")
         if practice.award.year not in years:
-            problem(("award", "year"), f"expected one of the edition's years {sorted(years)}, got {practice.award.year}")
+            problem(("award", "year"),
+                    f"expected one of the edition's years {sorted(years)}, got {practice.award.year}")
         if practice.award.place != "leader":
             key = (practice.award.year, practice.award.place)
             if key in holder_of_place:
