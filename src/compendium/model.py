@@ -279,10 +279,6 @@ class Collection(Record):
         """Name of the edition's output folder: the edition folder's name."""
         return self.directory.resolve().name
 
-    def region_number(self, name: str) -> int:
-        """Number of a region in the geography list (1-based)."""
-        return next(i for i, region in enumerate(self.geography.regions, 1) if region.name == name)
-
 
 SOURCE_MODELS: dict[str, type[Record]] = {
     "edition": Edition,

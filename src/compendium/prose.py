@@ -72,11 +72,6 @@ class Prose:
     source: str
     blocks: tuple[Block, ...]
 
-    @property
-    def plain_text(self) -> str:
-        """The words without markup, for search and length checks."""
-        return " ".join(span.text for block in self.blocks for span in _spans_of(block))
-
 
 @dataclass(frozen=True)
 class RichLine:
@@ -84,10 +79,6 @@ class RichLine:
 
     source: str
     spans: tuple[Span, ...]
-
-    @property
-    def plain_text(self) -> str:
-        return "".join(span.text for span in self.spans)
 
 
 def parse_prose(source: str) -> Prose:
@@ -164,9 +155,3 @@ def _spans(inline: Token) -> tuple[Span, ...]:
 
 def _line(token: Token) -> int:
     return token.map[0] if token.map else 0
-
-
-def _spans_of(block: Block) -> list[Span]:
-    if isinstance(block, Paragraph):
-        return list(block.spans)
-    return [span for item in block.items for inner in item.blocks for span in _spans_of(inner)]

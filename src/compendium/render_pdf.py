@@ -133,7 +133,6 @@ def render_pdf(collection: Collection, paths: ProjectPaths) -> RenderedPdf:
     if overflowing:
         raise SourceProblems(measure_overflow(replace(book, practices=tuple(overflowing), measuring=True),
                                               collection, paths))
-    document.metadata.lang = "ru"
     return RenderedPdf(document.write_pdf(), len(document.pages))
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import difflib
-from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
@@ -197,11 +196,3 @@ def cross_check(
                                             f"awarded in {holder_of_place[key]}")
             holder_of_place.setdefault(key, source.path)
     return problems
-
-
-def group_by_year(practices: tuple[Practice, ...]) -> dict[int, list[Practice]]:
-    """Practices grouped by award year, newest first, keeping printed order inside a year."""
-    groups: dict[int, list[Practice]] = defaultdict(list)
-    for practice in practices:
-        groups[practice.award.year].append(practice)
-    return dict(groups)
