@@ -200,11 +200,6 @@ BOUNDARY_SAMPLES = {
 }
 
 
-@pytest.mark.xfail(
-    reason="the length-changing rules (number ranges, space before punctuation, digit grouping) run "
-           "on each run alone, so they miss text that spans a run boundary",
-    strict=True,
-)
 @pytest.mark.parametrize("runs", BOUNDARY_SAMPLES.values(), ids=BOUNDARY_SAMPLES.keys())
 def test_rules_apply_across_run_boundaries(runs: list[str]) -> None:
     assert "".join(typeset_runs(runs)) == typeset("".join(runs))

@@ -32,22 +32,25 @@ class SourceFile:
     """1-based line where a string field's text starts (the line after ``|`` for block scalars)."""
 
     def line_of(self, path: FieldPath) -> int:
-        """The line of a field, or of its nearest ancestor that is in the file (a missing key)."""
-        for end in range(len(path), -1, -1):
+        """The line of a field, or of its nearest ancestor that is in the file (a missing key).
+
+        A missing top-level field points at the file's first field, past any leading comments.
+        """
+        for end in range(len(path), 0, -1):
             if path[:end] in self.lines:
                 return self.lines[path[:end]]
-        return 1
+        return min(self.lines.values(), default=1)
 
 
 @dataclass(frozen=True)
 class EditionSources:
-    """Every source file of one edition, read but not yet checked."""
+    """The source files of one edition that could be read; an unreadable file is None."""
 
     directory: Path
-    edition: SourceFile
-    forewords: SourceFile
-    geography: SourceFile
-    rules: SourceFile
+    edition: SourceFile | None
+    forewords: SourceFile | None
+    geography: SourceFile | None
+    rules: SourceFile | None
     practices: tuple[SourceFile, ...]
 
 
@@ -146,9 +149,7 @@ def read_yaml(path: Path) -> tuple[SourceFile | None, list[Problem]]:
     try:
         root = loader.get_single_node()
     except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        line = mark.line + 1 if mark else 0
-        return None, [Problem(shown, line, "", f"is not valid YAML: {error.problem or error.context}")]
+        return None, [Problem(shown, *_explain_yaml_error(error))]
     finally:
         loader.dispose()
     if root is None:
@@ -165,8 +166,29 @@ def read_yaml(path: Path) -> tuple[SourceFile | None, list[Problem]]:
     return SourceFile(shown, data, reader.lines, reader.text_lines), []
 
 
+def _explain_yaml_error(error: yaml.MarkedYAMLError) -> tuple[int, str, str]:
+    """(line, field, message) for a YAML syntax error, in words an organiser can act on."""
+    problem, context = error.problem or "", error.context or ""
+    problem_line = error.problem_mark.line + 1 if error.problem_mark else 0
+    context_line = error.context_mark.line + 1 if error.context_mark else problem_line
+    if "'\\t'" in problem:
+        return problem_line, "", "a tab is used for indentation; indent with spaces"
+    if context == "while scanning an alias":
+        return problem_line, "", ("a value starting with * is read as a YAML alias; put the value in quotes, "
+                                  "e.g. '**bold** text'")
+    if "end of stream" in problem and context:
+        return context_line, "", f"is not valid YAML: {context} that starts here is never closed"
+    if "mapping values are not allowed" in problem:
+        return problem_line, "", ("is not valid YAML: a value holds «: »; put the whole value in quotes "
+                                  "or write it as a block with |")
+    if "another document" in problem:
+        return problem_line, "", "holds a second YAML document (a line ---); expected a single document"
+    where = f" ({context} on line {context_line})" if context and context_line != problem_line else ""
+    return problem_line, "", f"is not valid YAML: {problem}{where}"
+
+
 def load_edition(directory: Path) -> tuple[EditionSources | None, list[Problem]]:
-    """Reads every file of an edition; all unreadable files are reported together."""
+    """Reads every file of an edition; unreadable files are reported, the readable ones still returned."""
     problems: list[Problem] = []
     if not directory.is_dir():
         return None, [Problem(display_path(directory), 0, "", "is not a directory; expected an edition folder")]
@@ -183,8 +205,5 @@ def load_edition(directory: Path) -> tuple[EditionSources | None, list[Problem]]
     if not practice_paths:
         folder = display_path(directory / "practices")
         problems.append(Problem(folder, 0, "", "holds no practice files; expected one <id>.yaml per practice"))
-    practices = [read(path) for path in practice_paths]
-    if problems:
-        return None, problems
-    assert edition and forewords and geography and rules
-    return EditionSources(directory, edition, forewords, geography, rules, tuple(p for p in practices if p)), []
+    practices = tuple(practice for practice in map(read, practice_paths) if practice)
+    return EditionSources(directory, edition, forewords, geography, rules, practices), problems

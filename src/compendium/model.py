@@ -11,22 +11,25 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Discriminator,
     Field,
     GetCoreSchemaHandler,
     GetJsonSchemaHandler,
+    StrictInt,
     StringConstraints,
     Tag,
 )
-from pydantic.json_schema import JsonSchemaValue, SkipJsonSchema
+from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import PydanticCustomError, core_schema
 
 from .prose import Prose, ProseError, RichLine, parse_prose, parse_rich_line
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
-Year = Annotated[int, Field(ge=2000, le=2100)]
-AssetPath = Annotated[str, StringConstraints(pattern=r"^[^/\\:][^:]*$", min_length=1)]
+Year = Annotated[StrictInt, Field(ge=2000, le=2100)]
+# Relative, inside the edition: no leading slash, no drive or scheme, no ".." segment.
+AssetPath = Annotated[str, StringConstraints(pattern=r"^(?!.*(^|[/\\])\.\.([/\\]|$))[^/\\:][^:]*$", min_length=1)]
 PracticeId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=80)]
 
 
@@ -39,7 +42,10 @@ def _markup_type(parse: Any, description: str, numbers_as_text: bool = False) ->
         return str(value) if numbers_as_text and is_number else value
 
     def validate(value: str) -> Any:
+        if not value.strip():
+            raise PydanticCustomError("empty_text", "expected text, got nothing")
         try:
+            # unstripped, so that line numbers inside the text match the file
             return parse(value)
         except ProseError as error:
             raise PydanticCustomError("prose", str(error), {"line_offset": error.line}) from None
@@ -47,7 +53,7 @@ def _markup_type(parse: Any, description: str, numbers_as_text: bool = False) ->
     class Marker:
         @classmethod
         def __get_pydantic_core_schema__(cls, _source: Any, _handler: GetCoreSchemaHandler) -> Any:
-            text = core_schema.str_schema(strip_whitespace=True, min_length=1)
+            text = core_schema.str_schema()
             parsed = core_schema.no_info_after_validator_function(validate, text)
             return core_schema.no_info_before_validator_function(accept_number, parsed)
 
@@ -68,7 +74,8 @@ FigureText = Annotated[
 
 
 class Record(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
+    # python-re: the asset-path pattern needs a look-ahead, which the default Rust engine lacks
+    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True, regex_engine="python-re")
 
 
 class Organisation(Record):
@@ -120,8 +127,15 @@ class Forewords(Record):
 class Municipality(Record):
     name: Text
     """Name as printed in the geography list."""
-    years: tuple[Year, ...] | Literal["unknown"] = "unknown"
+    years: Annotated[tuple[Year, ...] | Literal["unknown"], BeforeValidator(_years_or_unknown)] = "unknown"
     """Years the municipality took part, or `unknown`."""
+
+
+def _years_or_unknown(value: Any) -> Any:
+    # one clear message instead of one per branch of the union
+    if isinstance(value, str) and value != "unknown":
+        raise PydanticCustomError("years", "expected a list of years such as [2022, 2023], or `unknown`")
+    return value
 
 
 class Region(Record):
@@ -192,12 +206,14 @@ class ResultText(Record):
 
 def _result_kind(value: Any) -> str | None:
     if isinstance(value, dict):
-        return next((key for key in ("figure", "statement", "text") if key in value), None)
+        return next((f"kind:{key}" for key in ("figure", "statement", "text") if key in value), None)
     return None
 
 
 Result = Annotated[
-    Annotated[Figure, Tag("figure")] | Annotated[Statement, Tag("statement")] | Annotated[ResultText, Tag("text")],
+    Annotated[Figure, Tag("kind:figure")]
+    | Annotated[Statement, Tag("kind:statement")]
+    | Annotated[ResultText, Tag("kind:text")],
     Discriminator(
         _result_kind,
         custom_error_type="result_kind",
@@ -207,7 +223,7 @@ Result = Annotated[
 
 
 class Participants(Record):
-    count: int = Field(gt=0)
+    count: StrictInt = Field(gt=0)
     """How many took part."""
     noun: Text
     """What they are, agreeing with the count: «муниципальных образования»."""
@@ -233,7 +249,7 @@ class Practice(Record):
     """Region, exactly as named in geography.yaml."""
     award: Award
     """Place and year."""
-    order: int = 0
+    order: StrictInt = 0
     """Position among practices with the same award (lower first); ties go alphabetically."""
     title: Text
     """Name of the practice, without the outer quotes."""
@@ -251,15 +267,20 @@ class Practice(Record):
     """«Участники практики»."""
     photos: tuple[Photo, ...] = ()
     """Optional photographs."""
-    source: SkipJsonSchema[Path | None] = Field(default=None, exclude=True)
-    """The file the practice was read from (set by validation, not written in YAML)."""
-    field_lines: SkipJsonSchema[dict[str, int]] = Field(default_factory=dict, exclude=True)
-    """Line of each top-level field in that file, so layout problems can point at it."""
 
     @property
     def sort_key(self) -> tuple[int, int, int, str]:
         place = 4 if self.award.place == "leader" else int(self.award.place)
         return (-self.award.year, place, self.order, self.municipality)
+
+
+class SourceLocation(Record):
+    """Where a practice came from, so that layout problems can point at its file and lines."""
+
+    file: Path
+    """The practice file, as shown in messages."""
+    lines: dict[str, int]
+    """Line of each top-level field in that file."""
 
 
 class Collection(Record):
@@ -273,6 +294,8 @@ class Collection(Record):
     rules: Rules
     practices: tuple[Practice, ...]
     """Practices in printed order: award year descending, then place, then leaders."""
+    locations: dict[str, SourceLocation]
+    """Source file and field lines of each practice, by practice id."""
 
     @property
     def slug(self) -> str:

@@ -30,13 +30,13 @@ class BuildResult:
 def load_collection(edition_dir: Path) -> Collection:
     """Steps 1–2: read and check every source; raises SourceProblems listing all that is wrong."""
     log.info("Step 1 - Loading sources from %s", edition_dir)
-    sources, problems = load_edition(edition_dir)
+    sources, unreadable = load_edition(edition_dir)
     if sources is None:
-        raise SourceProblems(problems)
+        raise SourceProblems(unreadable)
     log.info("Step 2 - Validating %d practices", len(sources.practices))
-    collection, problems = build_collection(sources)
-    if collection is None:
-        raise SourceProblems(problems)
+    collection, invalid = build_collection(sources)
+    if collection is None or unreadable:
+        raise SourceProblems(unreadable + invalid)
     return collection
 
 

@@ -131,6 +131,7 @@ def _items(tokens: list[Token], position: int, closing: str) -> tuple[list[ListI
 def _spans(inline: Token) -> tuple[Span, ...]:
     spans: list[Span] = []
     bold = False
+    lines_before = 0  # soft line breaks stay inside text tokens: count them to locate a problem
     for child in inline.children or []:
         if child.type == "strong_open":
             bold = True
@@ -138,10 +139,12 @@ def _spans(inline: Token) -> tuple[Span, ...]:
             bold = False
         elif child.type == "em_open":
             raise ProseError(
-                "italic (*text*) is not part of the markup; use **bold**, or write \\* for an asterisk",
-                _line(inline),
+                f"italic ({child.markup}text{child.markup}) is not part of the markup; use **bold**, "
+                f"or write \\{child.markup} for a literal {child.markup}",
+                _line(inline) + lines_before,
             )
         elif child.type in ("text", "text_special") and child.content:
+            lines_before += child.content.count("\n")
             text = _WHITESPACE.sub(" ", child.content)
             if spans and spans[-1].bold == bold:
                 spans[-1] = Span(spans[-1].text + text, bold)

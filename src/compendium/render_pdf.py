@@ -18,7 +18,7 @@ from weasyprint.urls import URLFetcher
 
 from .book import Book, award_label, award_short, result_groups
 from .errors import CompendiumError, Problem, SourceProblems
-from .model import Collection, Practice
+from .model import Collection, Practice, SourceLocation
 from .paths import ProjectPaths
 from .prose import BulletList, Paragraph, Span
 from .typography import typeset, typeset_runs
@@ -210,7 +210,7 @@ def measure_overflow(book: Book, collection: Collection, paths: ProjectPaths) ->
             culprit = next(f for f, f_end in zip(present, field_ends, strict=True) if f_end > start + page_body)
             overflow_mm = overflow / PX_PER_MM
             problems.append(_problem(
-                practice, culprit,
+                collection.locations[practice.id], culprit,
                 f"does not fit on the {side} page of its spread: the page is {overflow_mm:.0f} mm "
                 f"(about {max(1, round(overflow_mm / 5))} lines) too long; shorten this field "
                 "or another one on that page",
@@ -220,5 +220,5 @@ def measure_overflow(book: Book, collection: Collection, paths: ProjectPaths) ->
     return problems
 
 
-def _problem(practice: Practice, field: str, message: str) -> Problem:
-    return Problem(practice.source or Path(f"{practice.id}.yaml"), practice.field_lines.get(field, 0), field, message)
+def _problem(location: SourceLocation, field: str, message: str) -> Problem:
+    return Problem(location.file, location.lines.get(field, 0), field, message)

@@ -5,14 +5,14 @@ the word before it; short words, abbreviations and numbers are bound to the word
 numbers of five digits or more are grouped. Hyphenation is left to the renderer (CSS ``hyphens``,
 Word's auto-hyphenation), which knows the line width.
 
-Text often arrives split into runs (plain and bold); quotes and spaces are decided on the runs
-joined together, so a quote opened in a bold run is closed correctly in a plain one.
+Text often arrives split into runs (plain and bold); every rule is decided on the runs joined
+together, so a quote opened in a bold run is closed correctly in a plain one.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 NBSP = "\u00a0"
 EM_DASH = "\u2014"
@@ -21,17 +21,24 @@ EN_DASH = "\u2013"
 _QUOTES = "«»„“”\""
 _OPENING_CONTEXT = set(" \u00a0\t\n([{/" + EM_DASH + EN_DASH + "-«„")
 
-# Changes that alter a run's length; each run is its own unit here.
-_NUMBER_RANGE = re.compile(r"(?<=\d)\s*[-–]\s*(?=\d)")
-_SPACE_BEFORE_PUNCTUATION = re.compile(r"(?<=[^\s\d]) +(?=[,.;:!?](?:\s|$))")
-_LONG_INTEGER = re.compile(r"(?<![\d,.])\d{5,}")
-_GROUPED_DIGITS = re.compile(r"(?<=\d) (?=\d{3}(?!\d))")
+Replacement = str | Callable[[re.Match[str]], str]
 
-# Changes that keep the length; they run on all runs joined.
-_SPACED_DASH = re.compile(r"(?<=\S)[ \u00a0][-–—](?= )")
-_SHORT_WORD = re.compile(r"(?<![\w\-])(\w{1,2}) ", re.UNICODE)
-_ABBREVIATION = re.compile(r"(?<![\w\-])(г|гг|п|д|с|т|ул|им|тыс|млн|млрд|руб|см|рис|№)\.? (?=\S)", re.IGNORECASE)
-_NUMBER_BEFORE_WORD = re.compile(r"(?<=\d) (?=\S)")
+# Each rule is applied to the whole paragraph, in this order.
+_NUMBER_RANGE = (re.compile(r"(?<=\d)\s*[-–]\s*(?=\d)"), EN_DASH)
+_SPACE_BEFORE_PUNCTUATION = (re.compile(r"(?<=[^\s\d]) +(?=[,.;:!?](?:\s|$))"), "")
+_GROUPED_DIGITS = (re.compile(r"(?<=\d) (?=\d{3}(?!\d))"), NBSP)
+_LONG_INTEGER = (re.compile(r"(?<![\d,.])\d{5,}"), lambda match: _group_digits(match.group()))
+_SPACED_DASH = (re.compile(r"(?<=\S)[ \u00a0][-–—](?= )"), NBSP + EM_DASH)
+_SHORT_WORD = (re.compile(r"(?<![\w\-])(\w{1,2}) "), lambda match: match.group(1) + NBSP)
+_ABBREVIATION = (
+    re.compile(r"(?<![\w\-])(г|гг|п|д|с|т|ул|им|тыс|млн|млрд|руб|см|рис|№)\.? (?=\S)", re.IGNORECASE),
+    lambda match: match.group()[:-1] + NBSP,
+)
+_NUMBER_BEFORE_WORD = (re.compile(r"(?<=\d) (?=\S)"), NBSP)
+_RULES: tuple[tuple[re.Pattern[str], Replacement], ...] = (
+    _NUMBER_RANGE, _SPACE_BEFORE_PUNCTUATION, _GROUPED_DIGITS, _LONG_INTEGER,
+    _SPACED_DASH, _SHORT_WORD, _ABBREVIATION, _NUMBER_BEFORE_WORD,
+)
 
 
 def typeset(text: str) -> str:
@@ -40,35 +47,43 @@ def typeset(text: str) -> str:
 
 
 def typeset_runs(runs: Sequence[str]) -> list[str]:
-    """Applies Russian typography to consecutive runs of one paragraph, keeping the run boundaries."""
-    prepared = [_per_run(run) for run in runs]
-    joined = _joined("".join(prepared))
-    result, position = [], 0
-    for run in prepared:
-        result.append(joined[position : position + len(run)])
-        position += len(run)
+    """Applies Russian typography to consecutive runs of one paragraph, keeping the run boundaries.
+
+    The rules see the paragraph whole; every character remembers its run, and text a rule puts
+    in place of a match goes to the run where the match began.
+    """
+    text = _quotes("".join(runs))
+    owners = [index for index, run in enumerate(runs) for _ in run]
+    for pattern, replacement in _RULES:
+        text, owners = _substitute(text, owners, pattern, replacement)
+    result = [""] * len(runs)
+    for character, owner in zip(text, owners, strict=True):
+        result[owner] += character
     return result
 
 
-def _per_run(text: str) -> str:
-    text = _NUMBER_RANGE.sub(EN_DASH, text)
-    text = _SPACE_BEFORE_PUNCTUATION.sub("", text)
-    text = _GROUPED_DIGITS.sub(NBSP, text)
-    return _LONG_INTEGER.sub(lambda match: _group_digits(match.group()), text)
+def _substitute(text: str, owners: list[int], pattern: re.Pattern[str], replacement: Replacement
+                ) -> tuple[str, list[int]]:
+    pieces: list[str] = []
+    new_owners: list[int] = []
+    position = 0
+    for match in pattern.finditer(text):
+        start, end = match.span()
+        new = replacement if isinstance(replacement, str) else replacement(match)
+        pieces.append(text[position:start])
+        new_owners.extend(owners[position:start])
+        pieces.append(new)
+        new_owners.extend([owners[start] if start < len(owners) else owners[-1]] * len(new))
+        position = end
+    pieces.append(text[position:])
+    new_owners.extend(owners[position:])
+    return "".join(pieces), new_owners
 
 
 def _group_digits(digits: str) -> str:
     head = len(digits) % 3 or 3
     groups = [digits[:head]] + [digits[i : i + 3] for i in range(head, len(digits), 3)]
     return NBSP.join(groups)
-
-
-def _joined(text: str) -> str:
-    text = _quotes(text)
-    text = _SPACED_DASH.sub(NBSP + EM_DASH, text)
-    text = _SHORT_WORD.sub(lambda match: match.group(1) + NBSP, text)
-    text = _ABBREVIATION.sub(lambda match: match.group()[:-1] + NBSP, text)
-    return _NUMBER_BEFORE_WORD.sub(NBSP, text)
 
 
 def _quotes(text: str) -> str:

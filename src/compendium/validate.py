@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 from pathlib import Path
 from typing import Any
 
@@ -11,42 +12,58 @@ from pydantic_core import ErrorDetails
 
 from .errors import Problem
 from .load import EditionSources, FieldPath, SourceFile, format_path
-from .model import SOURCE_MODELS, Collection, Edition, Forewords, Geography, Practice, Record, Rules
+from .model import (
+    SOURCE_MODELS,
+    Collection,
+    Edition,
+    Forewords,
+    Geography,
+    Practice,
+    Record,
+    Rules,
+    SourceLocation,
+)
 
+MISSING = "is required but missing"
 _KIND_OF_VALUE = {dict: "a mapping", list: "a list", str: "text", int: "a number", float: "a number",
                   bool: "yes/no", type(None): "nothing"}
 
 
 def build_collection(sources: EditionSources) -> tuple[Collection | None, list[Problem]]:
-    """Validates every file, then the links between them; all problems are returned together."""
+    """Validates every readable file, then the links between them; all problems are returned together."""
     problems: list[Problem] = []
 
-    def check(source: SourceFile, model: type[Record]) -> Any:
-        record, found = validate_file(source, model)
+    def check(source: SourceFile | None, kind: str) -> Any:
+        if source is None:  # unreadable: already reported by the loader
+            return None
+        record, found = validate_file(source, SOURCE_MODELS[kind])
         problems.extend(found)
         return record
 
-    edition: Edition | None = check(sources.edition, SOURCE_MODELS["edition"])
-    forewords: Forewords | None = check(sources.forewords, SOURCE_MODELS["forewords"])
-    geography: Geography | None = check(sources.geography, SOURCE_MODELS["geography"])
-    rules: Rules | None = check(sources.rules, SOURCE_MODELS["rules"])
-    practices: list[tuple[SourceFile, Practice]] = []
-    for source in sources.practices:
-        practice = check(source, SOURCE_MODELS["practice"])
-        if practice is not None:
-            lines = {str(path[0]): line for path, line in source.lines.items() if len(path) == 1}
-            practices.append((source, practice.model_copy(update={"source": source.path, "field_lines": lines})))
+    edition: Edition | None = check(sources.edition, "edition")
+    forewords: Forewords | None = check(sources.forewords, "forewords")
+    geography: Geography | None = check(sources.geography, "geography")
+    rules: Rules | None = check(sources.rules, "rules")
+    practices = [(source, practice) for source in sources.practices if (practice := check(source, "practice"))]
 
-    if edition and geography:
-        problems.extend(cross_check(edition, geography, sources.geography, practices))
+    problems.extend(cross_check(edition, geography, sources.geography, practices))
     if problems or not (edition and forewords and geography and rules):
         return None, problems
-    ordered = tuple(sorted((practice for _, practice in practices), key=lambda p: p.sort_key))
     collection = Collection(
-        directory=sources.directory, edition=edition, forewords=forewords.forewords,
-        geography=geography, rules=rules, practices=ordered,
+        directory=sources.directory,
+        edition=edition,
+        forewords=forewords.forewords,
+        geography=geography,
+        rules=rules,
+        practices=tuple(sorted((practice for _, practice in practices), key=lambda p: p.sort_key)),
+        locations={practice.id: _location(source) for source, practice in practices},
     )
     return collection, []
+
+
+def _location(source: SourceFile) -> SourceLocation:
+    lines = {str(path[0]): line for path, line in source.lines.items() if len(path) == 1}
+    return SourceLocation(file=source.path, lines=lines)
 
 
 def validate_file(source: SourceFile, model: type[Record]) -> tuple[Any, list[Problem]]:
@@ -54,7 +71,14 @@ def validate_file(source: SourceFile, model: type[Record]) -> tuple[Any, list[Pr
     try:
         return model.model_validate(source.data), []
     except ValidationError as error:
-        return None, [_problem(source, model, detail) for detail in error.errors()]
+        problems = [_problem(source, model, detail) for detail in error.errors()]
+    # A misspelt key is one mistake: keep «unknown field; did you mean `x`?», drop «x is missing».
+    suggested = {(p.field.rsplit(".", 1)[0] if "." in p.field else "", m.group(1))
+                 for p in problems if (m := re.search(r"did you mean `([^`]+)`", p.message))}
+    return None, [
+        p for p in problems
+        if not (p.message == MISSING and (p.field.rpartition(".")[0], p.field.rpartition(".")[2]) in suggested)
+    ]
 
 
 def _problem(source: SourceFile, model: type[Record], error: ErrorDetails) -> Problem:
@@ -75,7 +99,9 @@ def _data_path(data: Any, loc: tuple[Any, ...]) -> FieldPath:
         in_list = isinstance(current, list) and isinstance(part, int) and part < len(current)
         if in_mapping or in_list:
             current = current[part]
-        elif isinstance(current, dict) and isinstance(part, str) and part not in ("figure", "statement", "text"):
+        elif isinstance(part, str) and part.startswith("kind:"):
+            continue  # which kind of result pydantic tried: not a key of the YAML
+        elif isinstance(current, dict) and isinstance(part, str):
             path.append(part)  # a missing key still names the field
             break
         else:
@@ -89,7 +115,7 @@ def _message(error: ErrorDetails, path: FieldPath, source: SourceFile, model: ty
     got = _KIND_OF_VALUE.get(type(error.get("input")), "something else")
     context = error.get("ctx") or {}
     if kind == "missing":
-        return "is required but missing"
+        return MISSING
     if kind == "extra_forbidden":
         known = _known_fields(model, path[:-1], source)
         nearest = difflib.get_close_matches(str(path[-1]), known, n=1, cutoff=0.6)
@@ -98,7 +124,9 @@ def _message(error: ErrorDetails, path: FieldPath, source: SourceFile, model: ty
     if kind in ("string_type", "string_too_short"):
         return f"expected text, got {got}" if kind == "string_type" else "expected text, got nothing"
     if kind in ("int_type", "int_parsing", "int_from_float"):
-        return f"expected a whole number, got {got}"
+        value = error.get("input")
+        shown = repr(value) if isinstance(value, (int, float, str)) and not isinstance(value, bool) else got
+        return f"expected a whole number, got {shown}"
     if kind == "literal_error":
         return f"expected one of {context.get('expected')}, got {error.get('input')!r}"
     if kind in ("tuple_type", "list_type"):
@@ -108,7 +136,8 @@ def _message(error: ErrorDetails, path: FieldPath, source: SourceFile, model: ty
     if kind == "too_short":
         return f"expected at least {context.get('min_length')} item(s)"
     if kind == "string_pattern_mismatch":
-        expected = _PATTERN_MESSAGES.get(str(path[-1]) if path else "", "has an unexpected form")
+        field = next((str(part) for part in reversed(path) if isinstance(part, str)), "")
+        expected = _PATTERN_MESSAGES.get(field, "has an unexpected form")
         return f"{expected}, got {error.get('input')!r}"
     if kind in ("greater_than", "greater_than_equal", "less_than_equal"):
         return f"expected a number {error['msg'].removeprefix('Input should be ')}, got {error.get('input')!r}"
@@ -117,9 +146,10 @@ def _message(error: ErrorDetails, path: FieldPath, source: SourceFile, model: ty
 
 _PATTERN_MESSAGES = {
     "id": "expected a lowercase latin id with hyphens, like anuchinsky-beekeeping",
-    "file": "expected a path relative to the edition folder",
-    "logo": "expected a path relative to the edition folder",
-    "portrait": "expected a path relative to the edition folder",
+    "file": "expected a path inside the edition folder, such as photos/visit.jpg",
+    "logo": "expected a path inside the edition folder, such as logos/csr.svg",
+    "portrait": "expected a path inside the edition folder, such as portraits/smelov.jpg",
+    "links": "expected a web address starting with https:// or http://",
 }
 
 
@@ -152,26 +182,34 @@ def _record_in(annotation: Any, data: Any) -> type[Record] | None:
 
 
 def cross_check(
-    edition: Edition, geography: Geography, geography_source: SourceFile,
+    edition: Edition | None, geography: Geography | None, geography_source: SourceFile | None,
     practices: list[tuple[SourceFile, Practice]],
 ) -> list[Problem]:
-    """Problems no single file shows: unknown regions, duplicate ids, clashing awards, stray years."""
-    problems: list[Problem] = []
-    region_names = [region.name for region in geography.regions]
-    years = set(edition.years)
+    """Problems no single file shows: unknown regions, duplicate ids, clashing awards, stray years.
 
-    seen_regions: dict[str, int] = {}
-    for index, region in enumerate(geography.regions):
-        if region.name in seen_regions:
-            problems.append(Problem(geography_source.path, geography_source.line_of(("regions", index, "name")),
-                                    f"regions[{index}].name", f"region «{region.name}» is listed twice"))
-        seen_regions[region.name] = index
-        for m_index, municipality in enumerate(region.municipalities):
-            stray = sorted(set() if municipality.years == "unknown" else set(municipality.years) - years)
-            if stray:
-                path = ("regions", index, "municipalities", m_index, "years")
+    Each check runs with whatever files are valid, so one broken file does not hide the rest.
+    """
+    problems: list[Problem] = []
+    years = set(edition.years) if edition else None
+    region_names = [region.name for region in geography.regions] if geography else None
+
+    if geography and geography_source:
+        seen_regions: set[str] = set()
+        for index, region in enumerate(geography.regions):
+            if region.name in seen_regions:
+                path: FieldPath = ("regions", index, "name")
                 problems.append(Problem(geography_source.path, geography_source.line_of(path), format_path(path),
-                                        f"year {stray[0]} is not one of the edition's years {sorted(years)}"))
+                                        f"region «{region.name}» is listed twice"))
+            seen_regions.add(region.name)
+            for m_index, municipality in enumerate(region.municipalities):
+                if years is None or municipality.years == "unknown":
+                    continue
+                stray = sorted(set(municipality.years) - years)
+                if stray:
+                    path = ("regions", index, "municipalities", m_index, "years")
+                    problems.append(Problem(geography_source.path, geography_source.line_of(path),
+                                            format_path(path),
+                                            f"year {stray[0]} is not one of the edition's years {sorted(years)}"))
 
     first_with_id: dict[str, Path] = {}
     holder_of_place: dict[tuple[int, int | str], Path] = {}
@@ -180,19 +218,24 @@ def cross_check(
             problems.append(Problem(source.path, source.line_of(path), format_path(path), message))
 
         if practice.id in first_with_id:
-            problem(("id",), f"id «{practice.id}» is already used by {first_with_id[practice.id]}")
+            problem(("id",), f"id «{practice.id}» is already used by {_in_edition(first_with_id[practice.id])}")
         first_with_id.setdefault(practice.id, source.path)
-        if practice.region not in region_names:
+        if region_names is not None and practice.region not in region_names:
             nearest = difflib.get_close_matches(practice.region, region_names, n=3, cutoff=0.5)
             hint = f"; did you mean {', '.join(f'«{name}»' for name in nearest)}?" if nearest else ""
             problem(("region",), f"region «{practice.region}» is not in geography.yaml{hint}")
-        if practice.award.year not in years:
+        if years is not None and practice.award.year not in years:
             problem(("award", "year"),
                     f"expected one of the edition's years {sorted(years)}, got {practice.award.year}")
         if practice.award.place != "leader":
             key = (practice.award.year, practice.award.place)
             if key in holder_of_place:
                 problem(("award", "place"), f"place {practice.award.place} of {practice.award.year} is already "
-                                            f"awarded in {holder_of_place[key]}")
+                                            f"awarded in {_in_edition(holder_of_place[key])}")
             holder_of_place.setdefault(key, source.path)
     return problems
+
+
+def _in_edition(path: Path) -> str:
+    """A practice file named as organisers see it inside the edition: practices/<id>.yaml."""
+    return f"{path.parent.name}/{path.name}"
