@@ -129,7 +129,8 @@ def render_pdf(collection: Collection, paths: ProjectPaths) -> RenderedPdf:
     """Lays the book out, refuses any spread that is not exactly two facing pages, and returns the PDF."""
     book = Book.of(collection)
     document = lay_out(book, collection, paths)
-    overflowing = [practice for practice in collection.practices if not fits_its_spread(document, practice)]
+    anchors = _anchors(document)
+    overflowing = [practice for practice in collection.practices if not fits_its_spread(anchors, practice)]
     if overflowing:
         raise SourceProblems(measure_overflow(replace(book, practices=tuple(overflowing), measuring=True),
                                               collection, paths))
@@ -172,9 +173,8 @@ def _anchors(document: Document) -> dict[str, tuple[int, float]]:
     }
 
 
-def fits_its_spread(document: Document, practice: Practice) -> bool:
+def fits_its_spread(anchors: dict[str, tuple[int, float]], practice: Practice) -> bool:
     """True when the practice starts on a left-hand page and each side ends on its own page."""
-    anchors = _anchors(document)
     left_page, _ = anchors[f"{practice.id}--left-start"]
     right_page, _ = anchors[f"{practice.id}--right-start"]
     return (
