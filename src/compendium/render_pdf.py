@@ -21,7 +21,7 @@ from .errors import CompendiumError, Problem, SourceProblems
 from .model import Collection, Practice, SourceLocation
 from .paths import ProjectPaths
 from .prose import BulletList, Paragraph, Span
-from .typography import typeset, typeset_runs
+from .typography import typeset_runs
 
 PX_PER_MM = 96 / 25.4
 TEMPLATE = "book.html.j2"
@@ -51,10 +51,6 @@ _NO_BREAK_AFTER_QUOTE = "» ("
 _BREAK_AFTER_QUOTE = "» \u200b("
 
 
-def _typeset_for_pdf(text: str) -> str:
-    return typeset(text).replace(_NO_BREAK_AFTER_QUOTE, _BREAK_AFTER_QUOTE)
-
-
 def template_environment(paths: ProjectPaths) -> jinja2.Environment:
     """Jinja2 over layouts/pdf: autoescaped, strict about undefined names, with the typography helpers."""
     environment = jinja2.Environment(
@@ -65,7 +61,7 @@ def template_environment(paths: ProjectPaths) -> jinja2.Environment:
         lstrip_blocks=True,
     )
     environment.globals.update(
-        typeset=lambda text: Markup(escape(_typeset_for_pdf(str(text)))),
+        typeset=lambda text: _typeset_spans((Span(str(text)),)),
         typeset_spans=_typeset_spans,
         figure_value=_figure_value,
         award_label=award_label,
