@@ -9,6 +9,8 @@ from pypdf import PdfReader
 
 from compendium.load import load_edition
 from compendium.model import Collection
+from compendium.paths import ProjectPaths
+from compendium.subjects import load_subjects
 from compendium.validate import build_collection
 
 from .conftest import DEFAULT_EDITION
@@ -22,7 +24,7 @@ OUR_FONT_FAMILIES = ("PT-Sans", "PT-Serif")
 def collection() -> Collection:
     sources, problems = load_edition(DEFAULT_EDITION)
     assert sources and not problems
-    collection, problems = build_collection(sources)
+    collection, problems = build_collection(sources, load_subjects(ProjectPaths.locate().subjects))
     assert collection and not problems
     return collection
 

@@ -41,7 +41,7 @@ def validate(edition_dir: Path) -> None:
     Example: compendium validate sources/2022-2023
     """
     with _problems_reported():
-        collection = load_collection(edition_dir)
+        collection = load_collection(edition_dir, ProjectPaths.locate())
     click.echo(f"{display_path(edition_dir)}: {len(collection.practices)} practices, "
                f"{len(collection.geography.regions)} regions: no problems")
 

@@ -85,6 +85,12 @@ class Organisation(Record):
     """Optional logo file, relative to the edition folder."""
 
 
+class MapSettings(Record):
+    worldview: Literal["ru", "international"] = "ru"
+    """Whose list of subjects the map draws: `ru`, the 89 subjects of article 65 of the Constitution of the
+    Russian Federation, or `international`, the 83 that international sources show."""
+
+
 class Edition(Record):
     """edition.yaml: what the collection is, who made it, and its opening texts."""
 
@@ -104,6 +110,8 @@ class Edition(Record):
     """«Предисловие»."""
     about: ProseText
     """«О конкурсе»."""
+    map: MapSettings = MapSettings()
+    """How the geography map is drawn."""
 
 
 class Foreword(Record):
@@ -296,6 +304,8 @@ class Collection(Record):
     """Practices in printed order: award year descending, then place, then leaders."""
     locations: dict[str, SourceLocation]
     """Source file and field lines of each practice, by practice id."""
+    region_codes: dict[str, str]
+    """Subject code (ISO 3166-2:RU) of each geography region, by region name."""
 
     @property
     def slug(self) -> str:

@@ -22,6 +22,20 @@ class ProjectPaths:
         return self.root / "assets"
 
     @property
+    def subjects(self) -> Path:
+        """The official table of the federation's subjects."""
+        return self.assets / "geo" / "subjects.yaml"
+
+    @property
+    def geodata(self) -> Path:
+        """Projected outlines of the subjects, made by tools/update_geodata.py."""
+        return self.assets / "geo" / "russia.json"
+
+    @property
+    def fonts(self) -> Path:
+        return self.assets / "fonts"
+
+    @property
     def build(self) -> Path:
         return self.root / "build"
 

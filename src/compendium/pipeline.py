@@ -12,6 +12,7 @@ from .load import load_edition
 from .model import Collection
 from .paths import ProjectPaths
 from .render_pdf import render_pdf
+from .subjects import load_subjects
 from .validate import build_collection
 from .write import write_outputs
 
@@ -27,14 +28,14 @@ class BuildResult:
     seconds: float
 
 
-def load_collection(edition_dir: Path) -> Collection:
+def load_collection(edition_dir: Path, paths: ProjectPaths) -> Collection:
     """Steps 1–2: read and check every source; raises SourceProblems listing all that is wrong."""
     log.info("Step 1 - Loading sources from %s", edition_dir)
     sources, unreadable = load_edition(edition_dir)
     if sources is None:
         raise SourceProblems(unreadable)
     log.info("Step 2 - Validating %d practices", len(sources.practices))
-    collection, invalid = build_collection(sources)
+    collection, invalid = build_collection(sources, load_subjects(paths.subjects))
     if collection is None or unreadable:
         raise SourceProblems(unreadable + invalid)
     return collection
@@ -46,7 +47,7 @@ def build(edition_dir: Path, paths: ProjectPaths, output_root: Path | None = Non
     The previous outputs stay in place until the new ones are complete.
     """
     started = time.perf_counter()
-    collection = load_collection(edition_dir)
+    collection = load_collection(edition_dir, paths)
     log.info("Step 3 - Laying out the PDF")
     pdf = render_pdf(collection, paths)
     target = (output_root or paths.build) / collection.slug / f"compendium-{collection.slug}.pdf"

@@ -18,6 +18,7 @@ from weasyprint.urls import URLFetcher
 
 from .book import Book, award_label, award_short, result_groups
 from .errors import CompendiumError, Problem, SourceProblems
+from .geography_map import draw_geography_map
 from .model import Collection, Practice, SourceLocation
 from .paths import ProjectPaths
 from .prose import BulletList, Paragraph, Span
@@ -92,10 +93,15 @@ def _figure_value(spans: tuple[Span, ...]) -> Markup:
     return Markup('<span class="figure__number">{}</span>').format(_typeset_spans(spans))
 
 
-def render_html(book: Book, paths: ProjectPaths) -> str:
+def render_html(book: Book, collection: Collection, paths: ProjectPaths) -> str:
     """The book as one HTML document; what WeasyPrint lays out."""
+
+    def geography_map(width_mm: float) -> Markup:
+        # the template names the width, so the map's size lives beside the CSS that places it
+        return Markup(draw_geography_map(collection, paths, width_mm).svg)
+
     try:
-        return template_environment(paths).get_template(TEMPLATE).render(book=book)
+        return template_environment(paths).get_template(TEMPLATE).render(book=book, geography_map=geography_map)
     except jinja2.TemplateError as error:
         where = f"{getattr(error, 'filename', None) or TEMPLATE}:{getattr(error, 'lineno', '?')}"
         raise CompendiumError(f"layouts/pdf/{where}: template error: {error}") from None
@@ -105,7 +111,7 @@ def lay_out(book: Book, collection: Collection, paths: ProjectPaths) -> Document
     """Runs WeasyPrint on the book; any resource it could not load is an error, not a silent gap."""
     fetcher = RestrictedFetcher([paths.layouts, paths.assets, collection.directory])
     with _weasyprint_messages() as messages:
-        html = HTML(string=render_html(book, paths), base_url=str(paths.layouts / "pdf" / TEMPLATE),
+        html = HTML(string=render_html(book, collection, paths), base_url=str(paths.layouts / "pdf" / TEMPLATE),
                     url_fetcher=fetcher)
         document = html.render(font_config=FontConfiguration())
     if fetcher.refused or messages:

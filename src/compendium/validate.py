@@ -12,6 +12,7 @@ from pydantic_core import ErrorDetails
 
 from .errors import Problem
 from .load import EditionSources, FieldPath, SourceFile, format_path
+from .subjects import SubjectTable
 from .model import (
     SOURCE_MODELS,
     Collection,
@@ -29,7 +30,7 @@ _KIND_OF_VALUE = {dict: "a mapping", list: "a list", str: "text", int: "a number
                   bool: "yes/no", type(None): "nothing"}
 
 
-def build_collection(sources: EditionSources) -> tuple[Collection | None, list[Problem]]:
+def build_collection(sources: EditionSources, subjects: SubjectTable) -> tuple[Collection | None, list[Problem]]:
     """Validates every readable file, then the links between them; all problems are returned together."""
     problems: list[Problem] = []
 
@@ -47,6 +48,8 @@ def build_collection(sources: EditionSources) -> tuple[Collection | None, list[P
     practices = [(source, practice) for source in sources.practices if (practice := check(source, "practice"))]
 
     problems.extend(cross_check(edition, geography, sources.geography, practices))
+    region_codes, unknown_regions = resolve_regions(geography, sources.geography, subjects, edition)
+    problems.extend(unknown_regions)
     if problems or not (edition and forewords and geography and rules):
         return None, problems
     collection = Collection(
@@ -57,6 +60,7 @@ def build_collection(sources: EditionSources) -> tuple[Collection | None, list[P
         rules=rules,
         practices=tuple(sorted((practice for _, practice in practices), key=lambda p: p.sort_key)),
         locations={practice.id: _location(source) for source, practice in practices},
+        region_codes=region_codes,
     )
     return collection, []
 
@@ -234,6 +238,38 @@ def cross_check(
                                             f"awarded in {_in_edition(holder_of_place[key])}")
             holder_of_place.setdefault(key, source.path)
     return problems
+
+
+def resolve_regions(
+    geography: Geography | None, source: SourceFile | None, subjects: SubjectTable, edition: Edition | None,
+) -> tuple[dict[str, str], list[Problem]]:
+    """The subject code of each region, matched against the official table; the map needs every one."""
+    if geography is None or source is None:
+        return {}, []
+    worldview = edition.map.worldview if edition else None
+    codes: dict[str, str] = {}
+    problems: list[Problem] = []
+    region_of_code: dict[str, str] = {}
+    for index, region in enumerate(geography.regions):
+        path: FieldPath = ("regions", index, "name")
+
+        def problem(message: str, path: FieldPath = path) -> None:
+            problems.append(Problem(source.path, source.line_of(path), format_path(path), message))
+
+        subject = subjects.find(region.name)
+        if subject is None:
+            nearest = subjects.nearest_names(region.name)
+            hint = f"; did you mean {', '.join(f'«{name}»' for name in nearest)}?" if nearest else ""
+            problem(f"expected the name of a subject of the Russian Federation, got «{region.name}»{hint}")
+            continue
+        if worldview and worldview not in subject.worldviews:
+            problem(f"«{region.name}» is not drawn on the `{worldview}` map; "
+                    f"set map.worldview in edition.yaml to {' or '.join(f'`{w}`' for w in subject.worldviews)}")
+        if subject.code in region_of_code and region_of_code[subject.code] != region.name:
+            problem(f"«{region.name}» is the same subject as «{region_of_code[subject.code]}» listed above")
+        region_of_code.setdefault(subject.code, region.name)
+        codes[region.name] = subject.code
+    return codes, problems
 
 
 def _in_edition(path: Path) -> str:
