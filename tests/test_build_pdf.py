@@ -66,7 +66,7 @@ def test_every_practice_title_is_on_the_page_the_contents_gives(default_pdf, col
 def test_contents_lists_every_front_section_with_its_page(default_pdf):
     entries = contents_entries(default_pdf)
     assert entries["Предисловие"] == 2
-    assert entries["О конкурсе"] == 3
+    assert entries["О конкурсе"] == 2  # both short: they share the cover's verso
     assert page_text(default_pdf, entries["География конкурса"]).startswith("География конкурса")
     assert page_text(default_pdf, entries["Определение победителей Конкурса"]).startswith("Определение")
 
@@ -156,3 +156,15 @@ def test_back_cover_links_work(default_pdf, collection):
     last = default_pdf.pages[-1]
     uris = {annotation.get_object()["/A"]["/URI"] for annotation in last.get("/Annots", [])}
     assert set(collection.edition.links) <= uris
+
+
+def test_geography_is_a_spread_of_map_and_numbered_list(default_pdf, collection):
+    page = contents_entries(default_pdf)["География конкурса"]
+    assert page % 2 == 0, "the map page must face the list"
+    map_page, list_page = page_text(default_pdf, page), page_text(default_pdf, page + 1)
+    assert "год участия не указан" in map_page
+    assert "регион, практика которого вошла в сборник" in map_page
+    numbers = {int(n) for n in re.findall(r"\b\d{1,2}\b", map_page)}
+    assert set(range(1, len(collection.geography.regions) + 1)) <= numbers
+    for region in collection.geography.regions:
+        assert letters(region.name) in letters(list_page), region.name

@@ -22,7 +22,7 @@ from PIL import Image
 
 from .book import plural
 from .map_labels import Area, Box, Placement, Point, Ring, Target, leader_end, place_markers
-from .model import Collection
+from .model import Collection, Region
 from .paths import ProjectPaths
 from .subjects import Worldview, load_subjects
 
@@ -153,6 +153,7 @@ def _size_attributes(width_mm: float, height_mm: float) -> str:
 
 
 def draw_geography_map(collection: Collection, paths: ProjectPaths, width_mm: float) -> GeographyMap:
+    """The map at a printed width; its height follows from the country's proportions."""
     worldview = collection.edition.map.worldview
     geodata = load_geodata(paths.geodata)
     in_view = [s.code for s in load_subjects(paths.subjects).in_worldview(worldview)]
@@ -165,37 +166,38 @@ def draw_geography_map(collection: Collection, paths: ProjectPaths, width_mm: fl
     codes = [collection.region_codes[region.name] for region in regions]
     categories = {code: _category(region) for code, region in zip(codes, regions, strict=True)}
     winners = {collection.region_codes[practice.region] for practice in collection.practices}
+    legend_rows, legend_box = _legend(collection, categories, winners, height_mm, paths.fonts)
 
-    legend_rows, legend_box = _legend(collection, categories, winners, width_mm, height_mm, paths.fonts)
-    small = [code for code in in_view if code not in categories
-             and geodata.subjects[code].room * mm_per_km < SMALL_SUBJECT_ROOM_MM]
+    # a moved marker must not hide a participant, nor any subject too small to show around it
+    small = [code for code in in_view
+             if code not in categories and geodata.subjects[code].room * mm_per_km < SMALL_SUBJECT_ROOM_MM]
     keep_clear = [Area.of([ring for polygon in geodata.subjects[code].polygons for ring in projection.rings(polygon)])
                   for code in [*codes, *small]]
     targets = [Target(number, projection.point(*geodata.subjects[code].label), geodata.subjects[code].room * mm_per_km)
                for number, code in enumerate(codes, start=1)]
-    frame = Box(0, 0, width_mm, height_mm)
-    placements = place_markers(targets, MARKER_RADIUS_MM, frame, keep_clear, [legend_box])
+    placements = place_markers(targets, MARKER_RADIUS_MM, Box(0, 0, width_mm, height_mm), keep_clear, [legend_box])
     markers = tuple(Marker(placement, code in winners) for placement, code in zip(placements, codes, strict=True))
 
-    fills = [Fill("land", _path(p for code in in_view if code not in categories
-                                for p in geodata.subjects[code].polygons))]
-    for category in dict.fromkeys(categories.values()):
-        fills.append(Fill(f"participant {_category_class(category, collection.edition.years)}",
-                          _path(p for code in codes if categories[code] == category
-                                for p in geodata.subjects[code].polygons)))
+    def polygons_of(selected: Iterable[str]) -> Iterable[Polygon]:
+        return (polygon for code in selected for polygon in geodata.subjects[code].polygons)
+
+    fills = [Fill("land", _path(polygons_of(code for code in in_view if code not in categories)))]
+    fills += [Fill(f"participant {_category_class(category, collection.edition.years)}",
+                   _path(polygons_of(code for code in codes if categories[code] == category)))
+              for category in dict.fromkeys(categories.values())]
     environment = Environment(loader=FileSystemLoader(paths.layouts / "map"), autoescape=True,
                               undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     svg = environment.get_template("geography-map.svg.j2").render(
-        width=width_mm, height=height_mm, size=_size_attributes(width_mm, height_mm), transform=projection.svg_transform, km_per_mm=1 / mm_per_km,
+        width=width_mm, height=height_mm, size=_size_attributes(width_mm, height_mm),
+        transform=projection.svg_transform, km_per_mm=1 / mm_per_km,
         fills=fills, islands=_path(geodata.islands), outline=_path(geodata.outline[worldview]),
-        markers=markers, legend=legend_rows, marker_radius=MARKER_RADIUS_MM, number_size=NUMBER_SIZE_MM,
-        legend_size=LEGEND_SIZE_MM, swatch=SWATCH_MM,
-        description=_description(collection, worldview),
+        markers=markers, legend=legend_rows, number_size=NUMBER_SIZE_MM, legend_size=LEGEND_SIZE_MM,
+        legend_row=LEGEND_ROW_MM, swatch=SWATCH_MM, description=_description(collection, worldview),
     )
     return GeographyMap(svg, width_mm, height_mm, worldview, markers, legend_box, len(in_view))
 
 
-def _category(region) -> Category:  # noqa: ANN001 - a model Region
+def _category(region: Region) -> Category:
     known = {year for municipality in region.municipalities if municipality.years != "unknown"
              for year in municipality.years}
     return tuple(sorted(known)) or None
@@ -226,8 +228,7 @@ def collection_period(collection: Collection) -> str:
 
 
 def _legend(
-    collection: Collection, categories: dict[str, Category], winners: set[str],
-    width_mm: float, height_mm: float, fonts: Path,
+    collection: Collection, categories: dict[str, Category], winners: set[str], height_mm: float, fonts: Path,
 ) -> tuple[list[LegendRow], Box]:
     """Legend rows, bottom left, where the map of Russia leaves the page empty (south of Siberia)."""
     entries: list[tuple[str, str, str]] = [

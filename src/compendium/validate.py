@@ -12,7 +12,6 @@ from pydantic_core import ErrorDetails
 
 from .errors import Problem
 from .load import EditionSources, FieldPath, SourceFile, format_path
-from .subjects import SubjectTable
 from .model import (
     SOURCE_MODELS,
     Collection,
@@ -24,6 +23,7 @@ from .model import (
     Rules,
     SourceLocation,
 )
+from .subjects import SubjectTable
 
 MISSING = "is required but missing"
 _KIND_OF_VALUE = {dict: "a mapping", list: "a list", str: "text", int: "a number", float: "a number",
