@@ -19,8 +19,8 @@ def spread(left: int, right: int, name: str) -> None:
     sheet.paste(a, (0, 0))
     sheet.paste(b, (a.width + 4, 0))
     sheet.save(f"docs/images/{name}.png", optimize=True)
-spread(1, 3, "cover-and-about")
-spread(6, 7, "contents-and-geography")
+spread(1, 2, "cover-and-about")
+spread(6, 7, "geography-spread")
 spread(10, 11, "practice-spread")
 spread(26, 27, "practice-spread-dense")
 PY

@@ -49,14 +49,15 @@ def validate(edition_dir: Path) -> None:
 @main.command()
 @edition_argument
 def build(edition_dir: Path) -> None:
-    """Checks an edition, then builds its PDF into build/<edition>/.
+    """Checks an edition, then builds its PDF and its map as PNG into build/<edition>/.
 
     Example: compendium build sources/2022-2023
     """
     with _problems_reported():
         result = build_edition(edition_dir, ProjectPaths.locate())
     for kind, path in result.outputs.items():
-        click.echo(f"{kind}: {display_path(path)} ({result.page_count} pages, {path.stat().st_size / 1024:.0f} KiB)")
+        pages = f"{result.page_count} pages, " if kind == "pdf" else ""
+        click.echo(f"{kind}: {display_path(path)} ({pages}{path.stat().st_size / 1024:.0f} KiB)")
     click.echo(f"built in {result.seconds:.1f} s")
 
 

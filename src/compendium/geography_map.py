@@ -144,7 +144,7 @@ class GeographyMap:
                                     skip_system_fonts=True, font_dirs=[str(fonts)])
         image = Image.open(io.BytesIO(bytes(raw)))
         out = io.BytesIO()
-        image.save(out, format="PNG", dpi=(dpi, dpi), optimize=True)  # records the dpi, so Word sizes it right
+        image.save(out, format="PNG", dpi=(dpi, dpi))  # records the dpi, so Word sizes it right
         return out.getvalue()
 
 

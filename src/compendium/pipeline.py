@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import SourceProblems
+from .geography_map import draw_geography_map
 from .load import load_edition
 from .model import Collection
 from .paths import ProjectPaths
@@ -17,6 +18,9 @@ from .validate import build_collection
 from .write import write_outputs
 
 log = logging.getLogger("compendium")
+
+MAP_PNG_WIDTH_MM = 190  # as printed in the book
+MAP_PNG_DPI = 300
 
 
 @dataclass(frozen=True)
@@ -50,7 +54,10 @@ def build(edition_dir: Path, paths: ProjectPaths, output_root: Path | None = Non
     collection = load_collection(edition_dir, paths)
     log.info("Step 3 - Laying out the PDF")
     pdf = render_pdf(collection, paths)
-    target = (output_root or paths.build) / collection.slug / f"compendium-{collection.slug}.pdf"
-    log.info("Step 4 - Writing %s", target)
-    write_outputs({target: pdf.data})
-    return BuildResult({"pdf": target}, pdf.page_count, time.perf_counter() - started)
+    log.info("Step 4 - Drawing the map as PNG")
+    map_png = draw_geography_map(collection, paths, MAP_PNG_WIDTH_MM).png(paths.fonts, MAP_PNG_DPI)
+    folder = (output_root or paths.build) / collection.slug
+    outputs = {"pdf": folder / f"compendium-{collection.slug}.pdf", "map": folder / f"map-{collection.slug}.png"}
+    log.info("Step 5 - Writing %s", folder)
+    write_outputs({outputs["pdf"]: pdf.data, outputs["map"]: map_png})
+    return BuildResult(outputs, pdf.page_count, time.perf_counter() - started)
