@@ -12,7 +12,7 @@ import re
 import pytest
 import yaml
 from PIL import Image
-from shapely.geometry import Point, Polygon, box
+from shapely.geometry import LineString, Point, Polygon, box
 from shapely.ops import unary_union
 
 from compendium.geography_map import GeographyMap, draw_geography_map, load_geodata
@@ -153,6 +153,16 @@ def test_a_marker_sits_inside_its_region_or_leaves_every_participant_visible(col
             assert shapes[code].distance(Point(marker.placement.anchor)) < 0.01
         else:
             assert shapes[code].contains(circle), f"marker {marker.placement.number} spills out of {code}"
+
+
+@pytest.mark.parametrize("worldview", ["ru", "international"])
+def test_leader_lines_never_cross(collection, worldview):
+    drawn_map = draw_geography_map(with_worldview(collection, worldview), PATHS, WIDTH_MM)
+    leaders = [(m.placement.number, LineString(m.leader)) for m in drawn_map.markers if m.leader]
+    assert leaders
+    crossing = [(a, b) for i, (a, line_a) in enumerate(leaders) for b, line_b in leaders[i + 1:]
+                if line_a.intersects(line_b)]
+    assert crossing == []
 
 
 def test_small_regions_get_a_leader_line(collection, drawn):

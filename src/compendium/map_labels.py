@@ -138,7 +138,8 @@ def _best_position(
             # a leader may cross its own region's border, but running over another participant misleads
             crossed_regions = sum(area.crossed_by(target.anchor, centre) for area in keep_clear
                                   if not _inside(target.anchor, area.rings))
-            cost = step + 3 * crossed_leaders + 2 * crossed_regions
+            # crossing another leader costs more than the longest leader, so it happens only when nothing else fits
+            cost = step + 2 * crossed_regions + 2 * RING_STEPS[-1] * crossed_leaders
             if best is None or cost < best[0]:
                 best = (cost, centre)
         if best is not None and best[0] <= step:  # nothing further out can be cheaper
