@@ -59,7 +59,6 @@ class Book:
         edition = collection.edition
         first, last = min(edition.years), max(edition.years)
         numbers = f"{first}–{last}" if first != last else str(first)
-        suffix = "гг." if first != last else "г."
         front = (
             ContentsEntry("Предисловие", "preface"),
             ContentsEntry("О конкурсе", "about"),
@@ -88,7 +87,7 @@ class Book:
             rules=collection.rules,
             practices=collection.practices,
             period_numbers=numbers,
-            period_label=f"{numbers} {suffix}",
+            period_label=period_label(edition.years),
             organisers_line="; ".join(organisation.name for organisation in edition.organisers),
             keywords=", ".join([edition.contest, "межмуниципальное взаимодействие", *map(str, edition.years)]),
             front_entries=front,
@@ -96,6 +95,12 @@ class Book:
             geography_stats=stats,
             winner_regions=frozenset(practice.region for practice in collection.practices),
         )
+
+
+def period_label(years: tuple[int, ...]) -> str:
+    """The years for running text: «2022–2023 гг.», «2023 г.»."""
+    first, last = min(years), max(years)
+    return f"{first}–{last} гг." if first != last else f"{first} г."
 
 
 def plural(count: int, one: str, few: str, many: str) -> str:

@@ -20,7 +20,7 @@ from fontTools.ttLib import TTFont
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from PIL import Image
 
-from .book import plural
+from .book import period_label, plural
 from .map_labels import Area, Box, Placement, Point, Ring, Target, leader_end, place_markers
 from .model import Collection, Region
 from .paths import ProjectPaths
@@ -216,15 +216,10 @@ def _category_class(category: Category, years: Sequence[int]) -> str:
 
 def _category_label(category: Category, collection: Collection) -> str:
     if category is None:
-        return f"участник {collection_period(collection)}, год участия не указан"
+        return f"участник {period_label(collection.edition.years)}, год участия не указан"
     if len(category) == 1:
         return f"участник {category[0]} года"
     return f"участник {', '.join(map(str, category[:-1]))} и {category[-1]} годов"
-
-
-def collection_period(collection: Collection) -> str:
-    years = collection.edition.years
-    return f"{years[0]} года" if len(years) == 1 else f"{years[0]}–{years[-1]} гг."
 
 
 def _legend(
@@ -275,5 +270,5 @@ def _description(collection: Collection, worldview: Worldview) -> str:
     view = "по Конституции Российской Федерации" if worldview == "ru" else "по международным источникам"
     count = len(regions)
     return (f"Карта России ({view}): {count} {plural(count, 'регион', 'региона', 'регионов')} — "
-            f"участники конкурса {collection_period(collection)}: {names}.")
+            f"участники конкурса {period_label(collection.edition.years)}: {names}.")
 
