@@ -13,7 +13,7 @@ import click
 from .errors import CompendiumError, SourceProblems, display_path
 from .paths import ProjectPaths
 from .pipeline import build as build_edition
-from .pipeline import load_collection
+from .pipeline import import_draft, load_collection, write_sources
 from .schema import write_schemas
 
 DEFAULT_EDITION = Path("sources/2022-2023")
@@ -59,6 +59,38 @@ def build(edition_dir: Path) -> None:
         pages = f"{result.page_count} pages, " if kind == "pdf" else ""
         click.echo(f"{kind}: {display_path(path)} ({pages}{path.stat().st_size / 1024:.0f} KiB)")
     click.echo(f"built in {result.seconds:.1f} s")
+
+
+@main.command("import-docx")
+@click.argument("draft", type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@click.option("--edition", "edition_dir", type=click.Path(path_type=Path, file_okay=False),
+              help="Edition folder to update (default: the one the draft was made from).")
+@click.option("--dry-run", is_flag=True, help="Show the changes as a diff and write nothing.")
+@click.option("--force", is_flag=True, help="Take the draft's text even where the records changed since.")
+def import_docx(draft: Path, edition_dir: Path | None, dry_run: bool, force: bool) -> None:
+    """Brings staff edits from a Word draft back into the records, field by field.
+
+    Untouched lines of the records stay as they are, comments included. A field changed both in
+    the records and in the draft since it was made is a conflict: nothing is written.
+    Example: compendium import-docx build/2022-2023/draft-2022-2023.docx --dry-run
+    """
+    with _problems_reported():
+        result = import_draft(draft, ProjectPaths.locate(), edition_dir, force)
+        for note in result.plan.notes:
+            click.echo(f"note: {note}", err=True)
+        if result.plan.conflicts or result.plan.problems:
+            raise SourceProblems(list(result.plan.conflicts + result.plan.problems))
+        if not result.edits:
+            click.echo("no changes: the records already say what the draft says")
+            return
+        for change in result.plan.changes:
+            click.echo(f"{'would change' if dry_run else 'changed'}: {change.field.name}")
+        if dry_run:
+            click.echo("".join(edit.diff() for edit in result.edits), nl=False)
+            click.echo(f"dry run: {len(result.plan.changes)} fields in {len(result.edits)} files; nothing was written")
+            return
+        write_sources(result.edits)
+    click.echo(f"{len(result.plan.changes)} fields updated in {len(result.edits)} files")
 
 
 @main.command()

@@ -158,3 +158,9 @@ def _spans(inline: Token) -> tuple[Span, ...]:
 
 def _line(token: Token) -> int:
     return token.map[0] if token.map else 0
+
+
+def paragraph_lines(source: str) -> list[tuple[int, int]]:
+    """The lines [first, end) of each paragraph of a prose field, in order; a list item's first
+    paragraph includes its marker. Lines between these ranges are blank separators."""
+    return [tuple(token.map) for token in _PARSER.parse(source) if token.type == "paragraph_open" and token.map]

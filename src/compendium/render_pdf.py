@@ -125,6 +125,8 @@ class RenderedPdf:
 
     data: bytes
     page_count: int
+    anchor_pages: dict[str, int]
+    """The 1-based page of every element id: where the contents of the Word draft points."""
 
 
 def render_pdf(collection: Collection, paths: ProjectPaths) -> RenderedPdf:
@@ -136,7 +138,8 @@ def render_pdf(collection: Collection, paths: ProjectPaths) -> RenderedPdf:
     if overflowing:
         raise SourceProblems(measure_overflow(replace(book, practices=tuple(overflowing), measuring=True),
                                               collection, paths))
-    return RenderedPdf(document.write_pdf(), len(document.pages))
+    pages = {name: index + 1 for name, (index, _) in anchors.items()}
+    return RenderedPdf(document.write_pdf(), len(document.pages), pages)
 
 
 class _CollectingHandler(logging.Handler):
