@@ -1,5 +1,6 @@
 # Two commands do the whole set-up on a fresh Debian machine: `make build` and `make test`.
-# Both first run scripts/bootstrap.sh (system libraries via apt-get, then the virtual environment).
+# Both first run scripts/bootstrap.sh (system libraries via apt-get, then the virtual environment);
+# `make test` also installs LibreOffice Writer, which the Word-draft tests open the draft with.
 
 VENV ?= .venv
 EDITION ?= sources/2022-2023
@@ -16,7 +17,8 @@ build: bootstrap
 validate: bootstrap
 	@$(BIN)/compendium validate $(EDITION)
 
-test: bootstrap
+test:
+	@bash scripts/bootstrap.sh --test
 	@$(BIN)/ruff check src tests tools
 	@$(BIN)/python -m pytest
 

@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # Prepares a fresh Debian machine for compendium: system libraries, then a virtual environment.
-# Idempotent: a second run only checks. Used by `make build` and `make test`.
+# Idempotent: a second run only checks. Used by `make build` and, with --test, by `make test`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # WeasyPrint draws text with Pango and subsets fonts with HarfBuzz; the tests read PDFs back with poppler.
 SYSTEM_PACKAGES=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 libfontconfig1 poppler-utils)
+# The tests open the Word draft in a real client: LibreOffice Writer, headless (about 100 MB to download).
+if [[ ${1:-} == --test ]]; then
+  SYSTEM_PACKAGES+=(libreoffice-writer-nogui)
+fi
 missing=()
 for package in "${SYSTEM_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -36,3 +38,48 @@ def edition_copy(tmp_path: Path) -> Path:
     target = tmp_path / "2022-2023"
     shutil.copytree(DEFAULT_EDITION, target)
     return target
+
+
+@pytest.fixture(scope="session")
+def default_docx(default_build: BuildResult):
+    """The default edition's Word draft, opened with python-docx."""
+    import docx
+
+    return docx.Document(str(default_build.outputs["docx"]))
+
+
+class LibreOffice:
+    """Headless LibreOffice Writer with the project's fonts: the real client the draft must open in."""
+
+    def __init__(self, workdir: Path) -> None:
+        soffice = shutil.which("soffice")
+        if soffice is None:
+            pytest.fail("LibreOffice is needed for the Word-draft tests; `make test` installs it "
+                        "(apt-get install libreoffice-writer-nogui)")
+        self.soffice = soffice
+        self.workdir = workdir
+        fonts_conf = workdir / "fonts.conf"
+        fonts_conf.write_text(
+            '<?xml version="1.0"?><!DOCTYPE fontconfig SYSTEM "fonts.dtd"><fontconfig>'
+            '<include ignore_missing="yes">/etc/fonts/fonts.conf</include>'
+            f"<dir>{ROOT / 'assets' / 'fonts'}</dir><cachedir>{workdir / 'fontcache'}</cachedir></fontconfig>"
+        )
+        self.environment = {**os.environ, "FONTCONFIG_FILE": str(fonts_conf), "HOME": str(workdir)}
+
+    def convert(self, source: Path, target_format: str, outdir: Path) -> Path:
+        """Opens ``source`` and saves it as ``target_format`` (docx or pdf) into ``outdir``."""
+        outdir.mkdir(parents=True, exist_ok=True)
+        filter_name = {"docx": "docx:MS Word 2007 XML", "pdf": "pdf"}[target_format]
+        completed = subprocess.run(
+            [self.soffice, "--headless", f"-env:UserInstallation=file://{self.workdir / 'profile'}",
+             "--convert-to", filter_name, "--outdir", str(outdir), str(source)],
+            env=self.environment, capture_output=True, text=True, timeout=180, check=False,
+        )
+        result = outdir / f"{source.stem}.{target_format}"
+        assert result.exists(), f"LibreOffice did not convert {source}: {completed.stdout} {completed.stderr}"
+        return result
+
+
+@pytest.fixture(scope="session")
+def libreoffice(tmp_path_factory: pytest.TempPathFactory) -> LibreOffice:
+    return LibreOffice(tmp_path_factory.mktemp("libreoffice"))

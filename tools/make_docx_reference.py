@@ -163,6 +163,8 @@ STYLES: tuple[Style, ...] = (
           run=size(9) + color(MUTED)),
     Style("FigureValue", "Показатель", next_style="FigureCaption", paragraph=KEEP_NEXT + spacing(after=0, line=1.0),
           run=font(NARROW) + BOLD + size(26) + color(ACCENT)),
+    Style("FigureWords", "Показатель: слова при числе", kind="character", based_on="DefaultParagraphFont",
+          run='<w:b w:val="0"/><w:bCs w:val="0"/>' + font(SANS) + size(12)),
     Style("FigureCaption", "Подпись к показателю", paragraph=spacing(after=8, line=1.15) + '<w:ind w:right="170"/>',
           run=size(9) + color(INK)),
     Style("Statement", "Результат", paragraph=spacing(after=6) + '<w:ind w:left="170"/>'
@@ -173,7 +175,7 @@ STYLES: tuple[Style, ...] = (
     Style("ParticipantsNoun", "Кто участвует", paragraph=spacing(after=6), run=size(10) + color(MUTED)),
 )
 
-BULLET_GLYPHS = ("■", "□", "–")  # the PDF's accent square, hollow square, then a dash
+BULLET_GLYPHS = ("•", "–", "·")  # glyphs PT Sans has, so no client substitutes another font
 
 
 def _level_indent(level: int, hanging: int) -> str:

@@ -95,17 +95,16 @@ class DraftWriter:
     # ---- paragraphs
 
     def paragraph(self, style_id: str, runs: Sequence[tuple[str, bool]] = (), container: _Cell | None = None,
-                  reuse: Paragraph | None = None) -> Paragraph:
-        """A paragraph of typeset runs; bold runs take the Strong character style."""
-        parent = container or self.document
-        paragraph = reuse or parent.add_paragraph()
+                  plain_style: str | None = None) -> Paragraph:
+        """A paragraph of typeset runs; bold runs take the Strong character style, the others ``plain_style``."""
+        paragraph = (container or self.document).add_paragraph()
         paragraph.style = self.style(style_id)
         texts = typeset_runs([text for text, _ in runs])
         for text, (_, bold) in zip(texts, runs, strict=True):
             if text:
                 run = paragraph.add_run(text)
-                if bold:
-                    run.style = self.style("Strong")
+                if bold or plain_style:
+                    run.style = self.style("Strong" if bold else str(plain_style))
         return paragraph
 
     def fixed(self, style_id: str, text: str, container: _Cell | None = None, link: str | None = None) -> Paragraph:
@@ -153,7 +152,9 @@ class DraftWriter:
             style_id = NUMBER_STYLES[min(shown.level, 2)]
         elif shown.kind == "continued":
             style_id = "ListContinue"
-        return self.paragraph(style_id, shown.runs, container)
+        # a figure like «в **1,3** раза»: the number big, the words around it at text size, as in the PDF
+        words_style = "FigureWords" if style_id == "FigureValue" and any(bold for _, bold in shown.runs) else None
+        return self.paragraph(style_id, shown.runs, container, words_style)
 
     def _restart_numbering(self, paragraphs: Sequence[Paragraph], shown: Sequence[Shown]) -> None:
         """Each numbered list of a field counts from 1: a new list instance per run of numbered items."""

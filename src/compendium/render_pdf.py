@@ -171,11 +171,11 @@ FIELDS_BY_SIDE = {
 
 def _anchors(document: Document) -> dict[str, tuple[int, float]]:
     """Every element id on the laid-out pages: (page index, y from the page top in CSS px)."""
-    return {
-        name: (index, y)
-        for index, page in enumerate(document.pages)
-        for name, (_x, y, *_rest) in page.anchors.items()
-    }
+    found: dict[str, tuple[int, float]] = {}
+    for index, page in enumerate(document.pages):
+        for name, (_x, y, *_rest) in page.anchors.items():
+            found.setdefault(name, (index, y))  # an element that spans pages is where it starts
+    return found
 
 
 def fits_its_spread(anchors: dict[str, tuple[int, float]], practice: Practice) -> bool:
