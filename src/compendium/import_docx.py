@@ -19,7 +19,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 import docx
+from docx.opc.constants import RELATIONSHIP_TYPE
 from docx.oxml.ns import qn
+from lxml import etree
 
 from .draft_fields import (
     BOLD_OFF,
@@ -118,14 +120,10 @@ def read_draft(path: Path) -> Draft:
 
 
 def _custom_properties(document: Any) -> dict[str, str]:
-    from docx.opc.constants import RELATIONSHIP_TYPE
-
     try:
         part = document.part.package.part_related_by(RELATIONSHIP_TYPE.CUSTOM_PROPERTIES)
     except KeyError:
         return {}
-    from lxml import etree
-
     root = etree.fromstring(part.blob)
     return {item.get("name"): "".join(item.itertext()) for item in root}
 

@@ -158,7 +158,6 @@ class DraftWriter:
 
     def _restart_numbering(self, paragraphs: Sequence[Paragraph], shown: Sequence[Shown]) -> None:
         """Each numbered list of a field counts from 1: a new list instance per run of numbered items."""
-        numbering = self.document.part.numbering_part.element
         current: dict[int, int] = {}  # level -> numId of the list running at that level
         for paragraph, item in zip(paragraphs, shown, strict=True):
             if item.kind == "paragraph":
@@ -171,12 +170,21 @@ class DraftWriter:
             if item.kind != "number":
                 continue
             if item.level not in current:
-                num = numbering.add_num(NUMBERS_ABSTRACT_ID)
-                num.add_lvlOverride(ilvl=min(item.level, 2)).add_startOverride(1)
-                current[item.level] = num.numId
-            number_properties = paragraph._p.get_or_add_pPr().get_or_add_numPr()
-            number_properties.get_or_add_ilvl().val = min(item.level, 2)
-            number_properties.get_or_add_numId().val = current[item.level]
+                current[item.level] = self.new_numbered_list(item.level)
+            self.number(paragraph, current[item.level], item.level)
+
+    def new_numbered_list(self, level: int = 0) -> int:
+        """A list instance that counts from 1 at ``level``; returns its numId."""
+        num = self.document.part.numbering_part.element.add_num(NUMBERS_ABSTRACT_ID)
+        num.add_lvlOverride(ilvl=min(level, 2)).add_startOverride(1)
+        return num.numId
+
+    @staticmethod
+    def number(paragraph: Paragraph, num_id: int, level: int) -> None:
+        """Makes ``paragraph`` an item of list ``num_id``."""
+        number_properties = paragraph._p.get_or_add_pPr().get_or_add_numPr()
+        number_properties.get_or_add_ilvl().val = min(level, 2)
+        number_properties.get_or_add_numId().val = num_id
 
     # ---- special pieces
 
@@ -285,14 +293,10 @@ def _geography(writer: DraftWriter, book: Book, pdf_pages: Mapping[str, int], ma
                             "оранжевые метки — регионы, практики которых вошли в сборник.")
     writer.fixed("Stats", stats)
     writer.fixed("Label", "Регионы и муниципальные образования — участники конкурса")
-    numbering = writer.document.part.numbering_part.element
-    num = numbering.add_num(NUMBERS_ABSTRACT_ID)
-    num.add_lvlOverride(ilvl=0).add_startOverride(1)
+    regions = writer.new_numbered_list()  # one list for all regions: the numbers the map shows
     for index, region in enumerate(book.geography.regions):
         name = writer.field("geography.yaml", ("regions", index, "name"), "ListNumber")[0]
-        number_properties = name._p.get_or_add_pPr().get_or_add_numPr()
-        number_properties.get_or_add_ilvl().val = 0
-        number_properties.get_or_add_numId().val = num.numId
+        writer.number(name, regions, 0)
         for number, _ in enumerate(region.municipalities):
             writer.field("geography.yaml", ("regions", index, "municipalities", number, "name"), "ListBullet2")
 
