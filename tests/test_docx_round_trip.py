@@ -297,3 +297,28 @@ def test_every_record_survives_a_round_trip_unchanged():
     for path in sorted(DEFAULT_EDITION.rglob("*.yaml")):
         text = path.read_text()
         assert edit_yaml(text, [], str(path)) == text
+
+
+def test_tracked_changes_count_as_accepted_and_ctrl_b_is_bold(edition_copy, project, draft_path, fields):
+    from docx.oxml import OxmlElement
+
+    draft = Draft(draft_path)
+    statement = draft.field_paragraph(fields[f"{PRACTICE}: results[2].statement"].key)
+    run = statement.runs[0]
+    deleted = OxmlElement("w:del")  # «Увеличение» struck out with track changes on …
+    run._r.addprevious(deleted)
+    old_run = copy.deepcopy(run._r)
+    for text in old_run.findall(qn("w:t")):
+        text.tag = qn("w:delText")
+    deleted.append(old_run)
+    run.text = run.text.replace("Увеличение", "Рост", 1)
+    inserted = OxmlElement("w:ins")  # … and « (вдвое)» typed in, in bold made with Ctrl+B
+    statement._p.append(inserted)
+    added = statement.add_run(" вдвое")
+    added.bold = True
+    inserted.append(added._r)
+    draft.save()
+    result = import_draft(draft_path, project, edition_copy, force=False)
+    [change] = result.plan.changes
+    assert change.value == ("Рост туристского потока на мероприятия в рамках проведения Международного Дня пчелы "
+                            "и фестиваля меда **вдвое**")
