@@ -322,3 +322,17 @@ def test_tracked_changes_count_as_accepted_and_ctrl_b_is_bold(edition_copy, proj
     [change] = result.plan.changes
     assert change.value == ("Рост туристского потока на мероприятия в рамках проведения Международного Дня пчелы "
                             "и фестиваля меда **вдвое**")
+
+
+def test_a_word_file_that_is_not_a_draft_is_refused(tmp_path, edition_copy):
+    foreign = tmp_path / "letter.docx"
+    document = docx.Document()
+    document.add_paragraph("Уважаемые коллеги!")
+    document.save(str(foreign))
+    result = CliRunner().invoke(main, ["import-docx", str(foreign), "--edition", str(edition_copy)])
+    assert result.exit_code == 2
+    assert "holds no fields of a compendium draft" in result.output
+    not_docx = tmp_path / "notes.docx"
+    not_docx.write_text("просто текст")
+    result = CliRunner().invoke(main, ["import-docx", str(not_docx), "--edition", str(edition_copy)])
+    assert result.exit_code == 2 and "cannot be read as a Word document" in result.output

@@ -116,6 +116,9 @@ def read_draft(path: Path) -> Draft:
         elif shown.text:
             after = segments[-1].paragraphs[0].text if segments and segments[-1].paragraphs else ""
             segments.append(Segment("stray", "", [shown], after))
+    if not any(segment.kind == "field" for segment in segments):
+        raise CompendiumError(f"{display_path(path)}: holds no fields of a compendium draft; import a .docx that "
+                              "`compendium build` wrote (it may have been edited and re-saved since)")
     return Draft(properties.get(EDITION_PROPERTY), properties.get(SOURCES_PROPERTY), tuple(segments))
 
 
