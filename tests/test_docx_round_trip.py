@@ -15,7 +15,7 @@ from docx.text.paragraph import Paragraph
 from compendium.cli import main
 from compendium.draft_fields import FIELD_PREFIX, Shown, draft_fields, sources_digest
 from compendium.errors import SourceProblems
-from compendium.import_docx import merge_prose, to_markdown
+from compendium.markdown_write import merge_prose, to_markdown
 from compendium.pipeline import import_draft, load_collection, write_sources
 from compendium.prose import parse_prose
 from compendium.render_docx import render_docx
