@@ -35,7 +35,7 @@ from .book import Book, award_label, award_short, result_groups
 from .draft_fields import DraftField, Shown, draft_fields, fixed_bookmark
 from .model import Collection, Figure, Practice, ResultText, Statement
 from .paths import ProjectPaths
-from .typography import typeset_runs
+from .typography import typeset, typeset_runs
 
 REFERENCE = Path("docx") / "reference.docx"
 CUSTOM_PROPERTIES_TYPE = "application/vnd.openxmlformats-officedocument.custom-properties+xml"
@@ -65,7 +65,6 @@ class DraftWriter:
     def __init__(self, document: Document, fields: Mapping[str, DraftField]) -> None:
         self.document = document
         self.styles: dict[str, BaseStyle] = {style.style_id: style for style in document.styles}
-        self.used_styles: set[str] = set()
         self.fields_by_place = {(field.relative, field.path): field for field in fields.values()}
         self.headings: list[DraftHeading] = []
         self.next_bookmark_id = 1
@@ -74,7 +73,6 @@ class DraftWriter:
     # ---- styles and bookmarks
 
     def style(self, style_id: str) -> BaseStyle:
-        self.used_styles.add(style_id)
         return self.styles[style_id]
 
     def _bookmark(self, paragraph: Paragraph, name: str) -> int:
@@ -433,7 +431,7 @@ def _headers_and_footers(writer: DraftWriter, book: Book) -> None:
                                         (section.header, f"Конкурс «{book.edition.contest}»", True)):
         paragraph = header.paragraphs[0]
         paragraph.style = writer.style("Header")
-        paragraph.add_run(("\t" if outside_right else "") + typeset_runs([text])[0])
+        paragraph.add_run(("\t" if outside_right else "") + typeset(text))
     for footer, outside_right in ((section.even_page_footer, False), (section.footer, True)):
         paragraph = footer.paragraphs[0]
         paragraph.style = writer.style("Footer")
