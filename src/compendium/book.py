@@ -130,3 +130,31 @@ def result_groups(results: tuple[Result, ...]) -> list[ResultGroup]:
         return type(result).__name__.lower().replace("resulttext", "text")
 
     return [ResultGroup(key, tuple(items)) for key, items in groupby(results, key=kind)]
+
+
+@dataclass(frozen=True)
+class PlannedSection:
+    """A part of the book, from its anchor to the next one, and how many pages the layout gives it."""
+
+    anchor: str
+    title: str
+    pages: int | None
+    """None for a part that runs as long as its text: only the contents does."""
+
+
+def page_plan(book: Book) -> list[PlannedSection]:
+    """The book's parts in order, each with the pages layouts/pdf gives it."""
+    return [
+        PlannedSection("cover", "Обложка", 1),
+        PlannedSection("preface", "Предисловие и О конкурсе", 1),
+        *(PlannedSection(f"foreword-{number}", f"Вступительное слово. {foreword.author}", 1)
+          for number, foreword in enumerate(book.forewords, 1)),
+        PlannedSection("contents", "Содержание", None),
+        PlannedSection("geography", book.geography.title, 2),
+        PlannedSection("rules", book.rules.title, 1),
+        PlannedSection("winners", "Практики победителей и лидеров", 1),
+        *(PlannedSection(f"practice-{practice.id}", f"{practice.municipality}: разворот", 2)
+          for practice in book.practices),
+        PlannedSection("padding-pages", "Чистые страницы до полного листа", None),
+        PlannedSection("back-cover", "Задняя обложка", 1),
+    ]

@@ -14,10 +14,12 @@ from .errors import CompendiumError, SourceProblems, display_path
 from .paths import ProjectPaths
 from .pipeline import build as build_edition
 from .pipeline import import_draft, load_collection, write_sources
+from .render_pdf import PROFILES
 from .schema import write_schemas
 
 DEFAULT_EDITION = Path("sources/2022-2023")
 EXIT_PROBLEMS = 2
+EXIT_STRICT = 3
 
 edition_argument = click.argument(
     "edition_dir", required=False, default=DEFAULT_EDITION, type=click.Path(path_type=Path)
@@ -48,16 +50,25 @@ def validate(edition_dir: Path) -> None:
 
 @main.command()
 @edition_argument
-def build(edition_dir: Path) -> None:
-    """Checks an edition, then builds its PDF and its map as PNG into build/<edition>/.
+@click.option("--profile", "profiles", multiple=True, type=click.Choice(sorted(PROFILES)),
+              help="PDF to make: print (PDF/X-4, CMYK, bleed) or screen (tagged PDF/UA, RGB, one PDF per "
+                   "practice too). Repeat for both; both by default.")
+@click.option("--strict", is_flag=True, help="Fail, and leave build/ as it was, if the preflight has warnings.")
+def build(edition_dir: Path, profiles: tuple[str, ...], strict: bool) -> None:
+    """Checks an edition, builds its PDFs, Word draft and map into build/<edition>/, and preflights them.
 
-    Example: compendium build sources/2022-2023
+    The preflight report is printed and written to build/<edition>/preflight.json.
+    Example: compendium build sources/2022-2023 --profile print --strict
     """
     with _problems_reported():
-        result = build_edition(edition_dir, ProjectPaths.locate())
-    for kind, path in result.outputs.items():
-        pages = f"{result.page_count} pages, " if kind == "pdf" else ""
-        click.echo(f"{kind}: {display_path(path)} ({pages}{path.stat().st_size / 1024:.0f} KiB)")
+        result = build_edition(edition_dir, ProjectPaths.locate(), profiles=profiles or ("print", "screen"),
+                               strict=strict)
+    folder = result.outputs["preflight"].parent
+    click.echo(f"{display_path(folder)}/")
+    click.echo(result.preflight.summary())
+    if not result.committed:
+        click.echo(f"--strict: {len(result.preflight.warnings)} warnings; nothing was written.", err=True)
+        sys.exit(EXIT_STRICT)
     click.echo(f"built in {result.seconds:.1f} s")
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -23,6 +23,7 @@ from PIL import Image
 from .book import period_label, plural
 from .map_labels import Area, Box, Placement, Point, Ring, Target, leader_end, place_markers
 from .model import Collection, Region
+from .palette import load_palette
 from .paths import ProjectPaths
 from .subjects import Worldview, load_subjects
 
@@ -152,8 +153,12 @@ def _size_attributes(width_mm: float, height_mm: float) -> str:
     return f'width="{width_mm:.2f}mm" height="{height_mm:.2f}mm"'
 
 
-def draw_geography_map(collection: Collection, paths: ProjectPaths, width_mm: float) -> GeographyMap:
-    """The map at a printed width; its height follows from the country's proportions."""
+def draw_geography_map(collection: Collection, paths: ProjectPaths, width_mm: float,
+                       colours: Mapping[str, str] | None = None) -> GeographyMap:
+    """The map at a printed width; its height follows from the country's proportions.
+
+    ``colours`` are the palette's CSS values by name, sRGB unless the caller prints in CMYK.
+    """
     worldview = collection.edition.map.worldview
     geodata = load_geodata(paths.geodata)
     in_view = [s.code for s in load_subjects(paths.subjects).in_worldview(worldview)]
@@ -193,6 +198,7 @@ def draw_geography_map(collection: Collection, paths: ProjectPaths, width_mm: fl
         fills=fills, islands=_path(geodata.islands), outline=_path(geodata.outline[worldview]),
         markers=markers, legend=legend_rows, number_size=NUMBER_SIZE_MM, legend_size=LEGEND_SIZE_MM,
         legend_row=LEGEND_ROW_MM, swatch=SWATCH_MM, description=_description(collection, worldview),
+        colours=colours or load_palette(paths.palette).css("rgb"),
     )
     return GeographyMap(svg, width_mm, height_mm, worldview, markers, legend_box, len(in_view))
 

@@ -6,6 +6,7 @@ autocomplete and check the YAML; each field's docstring is its description there
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -112,6 +113,12 @@ class Edition(Record):
     """«О конкурсе»."""
     map: MapSettings = MapSettings()
     """How the geography map is drawn."""
+    published: date | None = None
+    """Publication date, YYYY-MM-DD, carried by the PDFs and the draft (default: 31 December of the last year)."""
+
+    @property
+    def publication_date(self) -> date:
+        return self.published or date(max(self.years), 12, 31)
 
 
 class Foreword(Record):

@@ -22,6 +22,11 @@ class ProjectPaths:
         return self.root / "assets"
 
     @property
+    def palette(self) -> Path:
+        """The book's colours, with sRGB and CMYK values for each."""
+        return self.layouts / "palette.yaml"
+
+    @property
     def subjects(self) -> Path:
         """The official table of the federation's subjects."""
         return self.assets / "geo" / "subjects.yaml"

@@ -1,4 +1,4 @@
-"""The build, stage by stage: load, validate, render the PDF, the map and the Word draft, write.
+"""The build, stage by stage: load, validate, render the PDFs, the map and the Word draft, check, write.
 
 Nothing is written before all is checked; importing a draft follows the same rule.
 """
@@ -6,22 +6,36 @@ Nothing is written before all is checked; importing a draft follows the same rul
 from __future__ import annotations
 
 import logging
+import os
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
+from .book import Book
 from .draft_fields import sources_digest
 from .errors import CompendiumError, SourceProblems
 from .geography_map import draw_geography_map
 from .import_docx import FileEdit, ImportPlan, check_edits, file_edits, plan_import, read_draft
 from .load import load_edition
-from .model import Collection
+from .model import Collection, Edition
 from .paths import ProjectPaths
+from .preflight import (
+    Preflight,
+    check_tools,
+    expected_book_pages,
+    inspect_docx,
+    inspect_pdf,
+    inspect_png,
+    missing_optional,
+)
 from .render_docx import render_docx
-from .render_pdf import render_pdf
+from .render_pdf import PROFILES, RenderedBook
+from .render_pdf import render_pdf as render_pdf
 from .subjects import load_subjects
 from .validate import build_collection
-from .write import write_outputs
+from .write import StagedOutputs, write_outputs
 
 log = logging.getLogger("compendium")
 
@@ -31,10 +45,11 @@ MAP_PNG_DPI = 300
 
 @dataclass(frozen=True)
 class BuildResult:
-    """What a build produced."""
+    """What a build produced, and what its preflight found."""
 
     outputs: dict[str, Path]
-    page_count: int
+    preflight: Preflight
+    committed: bool
     seconds: float
 
 
@@ -51,31 +66,79 @@ def load_collection(edition_dir: Path, paths: ProjectPaths) -> Collection:
     return collection
 
 
-def build(edition_dir: Path, paths: ProjectPaths, output_root: Path | None = None) -> BuildResult:
-    """Builds the edition into <output_root>/<edition>/ (build/ by default).
+def build_date(edition: Edition) -> datetime:
+    """The date every output carries: SOURCE_DATE_EPOCH when set, else the edition's, so rebuilds match."""
+    if epoch := os.environ.get("SOURCE_DATE_EPOCH"):
+        if not epoch.isdigit():
+            raise CompendiumError(f"SOURCE_DATE_EPOCH must be whole seconds since 1970, not {epoch!r}")
+        return datetime.fromtimestamp(int(epoch), tz=UTC)
+    published = edition.publication_date
+    return datetime(published.year, published.month, published.day, tzinfo=UTC)
 
-    The previous outputs stay in place until the new ones are complete.
+
+def build(edition_dir: Path, paths: ProjectPaths, output_root: Path | None = None,
+          profiles: Sequence[str] = ("print", "screen"), strict: bool = False) -> BuildResult:
+    """Builds the edition into <output_root>/<edition>/ (build/ by default) and checks what it made.
+
+    The previous outputs stay in place until the new ones are complete and, with ``strict``,
+    free of preflight warnings.
     """
     started = time.perf_counter()
+    check_tools()
     collection = load_collection(edition_dir, paths)
-    log.info("Step 3 - Laying out the PDF")
-    pdf = render_pdf(collection, paths)
-    log.info("Step 4 - Drawing the map as PNG")
+    made = build_date(collection.edition)
+    folder = (output_root or paths.build) / collection.slug
+    rendered: dict[str, RenderedBook] = {}
+    for name in profiles:
+        log.info("Step 3 - Laying out the %s PDF", name)
+        rendered[name] = render_pdf(collection, paths, PROFILES[name], made)
+    log.info("Step 4 - Drawing the map as PNG and writing the Word draft")
 
     def map_png(width_mm: float) -> bytes:
         return draw_geography_map(collection, paths, width_mm).png(paths.fonts, MAP_PNG_DPI)
 
-    log.info("Step 5 - Writing the Word draft")
-    draft = render_docx(collection, paths, pdf.anchor_pages, map_png, sources_digest(collection.directory))
-    folder = (output_root or paths.build) / collection.slug
-    outputs = {
-        "pdf": folder / f"compendium-{collection.slug}.pdf",
-        "docx": folder / f"draft-{collection.slug}.docx",
-        "map": folder / f"map-{collection.slug}.png",
-    }
-    log.info("Step 6 - Writing %s", folder)
-    write_outputs({outputs["pdf"]: pdf.data, outputs["docx"]: draft, outputs["map"]: map_png(MAP_PNG_WIDTH_MM)})
-    return BuildResult(outputs, pdf.page_count, time.perf_counter() - started)
+    pages = next(iter(rendered.values())).book.anchor_pages  # both profiles place the sections alike
+    draft = render_docx(collection, paths, pages, map_png, sources_digest(collection.directory), made)
+    outputs = _output_paths(folder, collection, rendered)
+    log.info("Step 5 - Checking the outputs")
+    with StagedOutputs() as staged:
+        written = {"docx": staged.add(outputs["docx"], draft),
+                   "map": staged.add(outputs["map"], map_png(MAP_PNG_WIDTH_MM))}
+        preflight = _preflight(collection, folder, outputs, rendered, staged, made)
+        preflight.outputs.append(inspect_docx(written["docx"], outputs["docx"].name))
+        preflight.outputs.append(inspect_png(written["map"], outputs["map"].name, MAP_PNG_WIDTH_MM))
+        staged.add(outputs["preflight"], preflight.json())
+        committed = not (strict and preflight.warnings)
+        if committed:
+            log.info("Step 6 - Writing %s", folder)
+            stale = set((folder / "practices").glob("*.pdf")) - set(outputs.values())
+            staged.commit(stale)
+    return BuildResult(outputs, preflight, committed, time.perf_counter() - started)
+
+
+def _output_paths(folder: Path, collection: Collection, rendered: dict[str, RenderedBook]) -> dict[str, Path]:
+    slug = collection.slug
+    outputs = {f"pdf-{name}": folder / f"compendium-{slug}{'' if name == 'screen' else '-' + name}.pdf"
+               for name in rendered}
+    for practice_id in rendered["screen"].practices if "screen" in rendered else ():
+        outputs[f"practice-{practice_id}"] = folder / "practices" / f"{practice_id}.pdf"
+    outputs |= {"docx": folder / f"draft-{slug}.docx", "map": folder / f"map-{slug}.png",
+                "preflight": folder / "preflight.json"}
+    return outputs
+
+
+def _preflight(collection: Collection, folder: Path, outputs: dict[str, Path], rendered: dict[str, RenderedBook],
+               staged: StagedOutputs, made: datetime) -> Preflight:
+    book, findings, reports = Book.of(collection), missing_optional(collection), []
+    for name, result in rendered.items():
+        pdfs = [(f"pdf-{name}", "pdf", result.book, None)]
+        pdfs += [(f"practice-{pid}", "practice", pdf, 2) for pid, pdf in result.practices.items()]
+        for key, kind, pdf, expected in pdfs:
+            shown_as = outputs[key].relative_to(folder).as_posix()
+            written = staged.add(outputs[key], pdf.data)
+            pages = expected or expected_book_pages(book, pdf, findings, shown_as)
+            reports.append(inspect_pdf(written, shown_as, kind, pdf, pages, findings))
+    return Preflight(collection.slug, made.date().isoformat(), reports, findings)
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,7 @@ importer can tell a field's new paragraphs from text typed between fields.
 from __future__ import annotations
 
 import io
-import os
-import time
+import zipfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -221,9 +220,9 @@ class DraftWriter:
 
 
 def render_docx(collection: Collection, paths: ProjectPaths, pdf_pages: Mapping[str, int],
-                map_png: Callable[[float], bytes], source_digest: str) -> bytes:
+                map_png: Callable[[float], bytes], source_digest: str, made: datetime) -> bytes:
     """The draft as .docx bytes. ``pdf_pages`` gives the PDF page of each anchor, for the contents;
-    ``map_png`` draws the map at a width in mm (the template's text width)."""
+    ``map_png`` draws the map at a width in mm (the template's text width); ``made`` is its date."""
     document = docx.Document(str(paths.layouts / REFERENCE))
     writer = DraftWriter(document, draft_fields(collection))
     book = Book.of(collection)
@@ -235,9 +234,20 @@ def render_docx(collection: Collection, paths: ProjectPaths, pdf_pages: Mapping[
     _colophon(writer, book)
     _contents(writer, toc_anchor)
     _headers_and_footers(writer, book)
-    _properties(document, book, collection, paths, source_digest)
+    _properties(document, book, collection, paths, source_digest, made)
     output = io.BytesIO()
     document.save(output)
+    return _dated_zip(output.getvalue(), made)
+
+
+def _dated_zip(data: bytes, made: datetime) -> bytes:
+    """The same package with every member dated ``made``: python-docx stamps members with the clock."""
+    stamp = (max(made.year, 1980), made.month, made.day, made.hour, made.minute, made.second - made.second % 2)
+    output = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(output, "w", zipfile.ZIP_DEFLATED) as target:
+        for member in source.infolist():
+            target.writestr(zipfile.ZipInfo(member.filename, date_time=stamp), source.read(member),
+                            compress_type=zipfile.ZIP_DEFLATED)
     return output.getvalue()
 
 
@@ -441,7 +451,7 @@ def _headers_and_footers(writer: DraftWriter, book: Book) -> None:
 
 
 def _properties(document: Document, book: Book, collection: Collection, paths: ProjectPaths,
-                source_digest: str) -> None:
+                source_digest: str, made: datetime) -> None:
     properties = document.core_properties
     properties.title = f"{book.edition.title} {book.period_label}: черновик"
     properties.subject = f"Сборник конкурса «{book.edition.contest}»"
@@ -451,19 +461,13 @@ def _properties(document: Document, book: Book, collection: Collection, paths: P
     properties.comments = "Черновик для правки; правки переносятся в записи командой compendium import-docx."
     properties.category = "Черновик"
     properties.revision = 1
-    made = datetime.fromtimestamp(source_date(), tz=UTC).replace(tzinfo=None)
-    properties.created = properties.modified = made
+    properties.created = properties.modified = made.astimezone(UTC).replace(tzinfo=None)
     properties.last_modified_by = "compendium"
     try:
         edition = collection.directory.resolve().relative_to(paths.root.resolve()).as_posix()
     except ValueError:
         edition = collection.directory.resolve().as_posix()
     _custom_properties(document, {EDITION_PROPERTY: edition, SOURCES_PROPERTY: source_digest})
-
-
-def source_date() -> int:
-    """The draft's date: SOURCE_DATE_EPOCH when set (reproducible builds), otherwise now."""
-    return int(os.environ.get("SOURCE_DATE_EPOCH") or time.time())
 
 
 def _custom_properties(document: Document, values: Mapping[str, str]) -> None:

@@ -1,18 +1,26 @@
-"""Stage 4: lay the collection out as a PDF with Jinja2 templates and WeasyPrint, and check each spread."""
+"""Stage 3: lay the collection out as a PDF with Jinja2 templates and WeasyPrint, and check each spread.
+
+One layout serves one profile: the printing house's CMYK PDF/X with bleed, or the tagged RGB PDF
+for screens, from which each practice's own two-page PDF is also cut.
+"""
 
 from __future__ import annotations
 
+import copy
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import jinja2
+import pydyf
 from markupsafe import Markup, escape
 from weasyprint import HTML
 from weasyprint.document import Document
+from weasyprint.formatting_structure import boxes
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher
 
@@ -20,12 +28,43 @@ from .book import Book, award_label, award_short, result_groups
 from .errors import CompendiumError, Problem, SourceProblems
 from .geography_map import draw_geography_map
 from .model import Collection, Practice, SourceLocation
+from .palette import ColourSpace, load_palette
 from .paths import ProjectPaths
 from .prose import BulletList, Paragraph, Span
 from .typography import typeset_runs
 
 PX_PER_MM = 96 / 25.4
+PT_PER_MM = 72 / 25.4
 TEMPLATE = "book.html.j2"
+PADDING_ANCHOR = "padding-pages"
+OVERFLOW_TOLERANCE_PX = 1.5
+PAGES_PER_SHEET = 4  # a folded sheet is four pages: the printed book's page count is a multiple of this
+
+
+@dataclass(frozen=True)
+class Profile:
+    """What one kind of reader gets: colour space, PDF variant, bleed and image resolution."""
+
+    name: str
+    colour_space: ColourSpace
+    pdf_variant: str
+    write_options: Mapping[str, object] = field(default_factory=dict)
+    bleed_mm: float = 0
+    """Artwork that touches the trim runs this far past it; the PDF's BleedBox says the same."""
+    mark_room_mm: float = 0
+    """Room outside the bleed for crop marks, which WeasyPrint draws in the outer half of its bleed area."""
+    stylesheet: str | None = None
+    """An extra stylesheet in layouts/pdf for this profile only."""
+    min_ppi: float = 0
+    """Placed images below this resolution are reported."""
+    whole_sheets: bool = False
+    """True when the page count must fill whole folded sheets, with blank pages before the back cover."""
+
+
+PRINT = Profile("print", "cmyk", "pdf/x-4", {"full_fonts": True}, bleed_mm=3, mark_room_mm=6,
+                stylesheet="print.css", min_ppi=300, whole_sheets=True)
+SCREEN = Profile("screen", "rgb", "pdf/ua-1", {"dpi": 150, "optimize_images": True, "jpeg_quality": 85}, min_ppi=96)
+PROFILES = {profile.name: profile for profile in (PRINT, SCREEN)}
 
 
 class RestrictedFetcher(URLFetcher):
@@ -93,26 +132,29 @@ def _figure_value(spans: tuple[Span, ...]) -> Markup:
     return Markup('<span class="figure__number">{}</span>').format(_typeset_spans(spans))
 
 
-def render_html(book: Book, collection: Collection, paths: ProjectPaths) -> str:
-    """The book as one HTML document; what WeasyPrint lays out."""
+def render_html(book: Book, collection: Collection, paths: ProjectPaths, profile: Profile = SCREEN) -> str:
+    """The book as one HTML document for one profile; what WeasyPrint lays out."""
+    colours = load_palette(paths.palette).css(profile.colour_space)
 
     def geography_map(width_mm: float) -> Markup:
         # the template names the width, so the map's size lives beside the CSS that places it
-        return Markup(draw_geography_map(collection, paths, width_mm).svg)
+        return Markup(draw_geography_map(collection, paths, width_mm, colours).svg)
 
+    environment = template_environment(paths)
+    environment.globals.update(colours=colours, profile=profile)  # globals reach imported macros too
     try:
-        return template_environment(paths).get_template(TEMPLATE).render(book=book, geography_map=geography_map)
+        return environment.get_template(TEMPLATE).render(book=book, geography_map=geography_map)
     except jinja2.TemplateError as error:
         where = f"{getattr(error, 'filename', None) or TEMPLATE}:{getattr(error, 'lineno', '?')}"
         raise CompendiumError(f"layouts/pdf/{where}: template error: {error}") from None
 
 
-def lay_out(book: Book, collection: Collection, paths: ProjectPaths) -> Document:
+def lay_out(book: Book, collection: Collection, paths: ProjectPaths, profile: Profile = SCREEN) -> Document:
     """Runs WeasyPrint on the book; any resource it could not load is an error, not a silent gap."""
     fetcher = RestrictedFetcher([paths.layouts, paths.assets, collection.directory])
     with _weasyprint_messages() as messages:
-        html = HTML(string=render_html(book, collection, paths), base_url=str(paths.layouts / "pdf" / TEMPLATE),
-                    url_fetcher=fetcher)
+        html = HTML(string=render_html(book, collection, paths, profile),
+                    base_url=str(paths.layouts / "pdf" / TEMPLATE), url_fetcher=fetcher)
         document = html.render(font_config=FontConfiguration())
     if fetcher.refused or messages:
         raise CompendiumError(f"the layout could not be rendered cleanly: {'; '.join(fetcher.refused or messages)}")
@@ -121,25 +163,115 @@ def lay_out(book: Book, collection: Collection, paths: ProjectPaths) -> Document
 
 @dataclass(frozen=True)
 class RenderedPdf:
-    """A laid-out and checked PDF."""
+    """A laid-out and checked PDF, with what the preflight report needs to know of its layout."""
 
     data: bytes
+    profile: Profile
     page_count: int
     anchor_pages: dict[str, int]
     """The 1-based page of every element id: where the contents of the Word draft points."""
+    title: str
+    overflow: tuple[str, ...] = ()
+    """Text that runs outside its page's text area, as «page N: text…»."""
 
 
-def render_pdf(collection: Collection, paths: ProjectPaths) -> RenderedPdf:
-    """Lays the book out, refuses any spread that is not exactly two facing pages, and returns the PDF."""
+@dataclass(frozen=True)
+class RenderedBook:
+    """The whole book for one profile and, for the screen, each practice's spread on its own."""
+
+    book: RenderedPdf
+    practices: dict[str, RenderedPdf]
+
+
+def render_pdf(collection: Collection, paths: ProjectPaths, profile: Profile, made: datetime) -> RenderedBook:
+    """Lays the book out, refuses any spread that is not exactly two facing pages, and writes the PDFs.
+
+    ``made`` is the date the PDFs carry, so the same sources give the same bytes.
+    """
     book = Book.of(collection)
-    document = lay_out(book, collection, paths)
+    document = lay_out(book, collection, paths, profile)
     anchors = _anchors(document)
     overflowing = [practice for practice in collection.practices if not fits_its_spread(anchors, practice)]
     if overflowing:
         raise SourceProblems(measure_overflow(replace(book, practices=tuple(overflowing), measuring=True),
                                               collection, paths))
+    document = _without_unneeded_padding(document, anchors, profile)
+    anchors = _anchors(document)
+    _date(document, made)
+    whole = _written(document, profile, anchors)
+    practices = {}
+    if profile is SCREEN:
+        for practice in collection.practices:
+            first = anchors[f"practice-{practice.id}"][0]
+            spread = document.copy(document.pages[first:first + 2])
+            spread.metadata = copy.copy(document.metadata)
+            spread.metadata.title = f"{practice.municipality}: «{practice.title}» — {spread.metadata.title}"
+            practices[practice.id] = _written(spread, profile, _anchors(spread))
+    return RenderedBook(whole, practices)
+
+
+def _written(document: Document, profile: Profile, anchors: dict[str, tuple[int, float]]) -> RenderedPdf:
+    data = document.write_pdf(pdf_variant=profile.pdf_variant, pdf_identifier=b"compendium",
+                              finisher=_exact_bleed_box(profile), **profile.write_options)
     pages = {name: index + 1 for name, (index, _) in anchors.items()}
-    return RenderedPdf(document.write_pdf(), len(document.pages), pages)
+    title = document.metadata.title or ""
+    return RenderedPdf(data, profile, len(document.pages), pages, title, tuple(overflowing_text(document)))
+
+
+def _without_unneeded_padding(document: Document, anchors: dict[str, tuple[int, float]],
+                              profile: Profile) -> Document:
+    """Drops the blank pages the template puts before the back cover, unless they complete the last sheet."""
+    first_blank = anchors[PADDING_ANCHOR][0] if PADDING_ANCHOR in anchors else None
+    if first_blank is None:
+        return document
+    blanks = anchors["back-cover"][0] - first_blank
+    unpadded = len(document.pages) - blanks
+    if profile.whole_sheets and unpadded % PAGES_PER_SHEET:
+        keep = PAGES_PER_SHEET - unpadded % PAGES_PER_SHEET
+        if keep <= blanks:
+            return document.copy(document.pages[:first_blank + keep] + document.pages[first_blank + blanks:])
+    return document.copy(document.pages[:first_blank] + document.pages[first_blank + blanks:])
+
+
+def _date(document: Document, made: datetime) -> None:
+    stamp = made.strftime("%Y-%m-%dT%H:%M:%SZ")
+    document.metadata.created = document.metadata.modified = stamp
+
+
+def _exact_bleed_box(profile: Profile) -> Callable[[Document, pydyf.PDF], None] | None:
+    """WeasyPrint puts the BleedBox at most 10 pt past the trim; the printing house needs exactly our bleed."""
+
+    def finish(_document: Document, pdf: pydyf.PDF) -> None:
+        bleed = profile.bleed_mm * PT_PER_MM
+        for page in pdf.objects:
+            if isinstance(page, pydyf.Dictionary) and page.get("Type") == "/Page":
+                left, top, right, bottom = page["TrimBox"]
+                page["BleedBox"] = pydyf.Array([left - bleed, top - bleed, right + bleed, bottom + bleed])
+
+    return finish if profile.bleed_mm else None
+
+
+def overflowing_text(document: Document) -> list[str]:
+    """Text laid out past the edge of its page's text area: cut off in print, or running into the margin."""
+    found = []
+    for number, page in enumerate(document.pages, start=1):
+        page_box = page._page_box  # the laid-out boxes are reachable only through this private name
+        left, top = page_box.content_box_x(), page_box.content_box_y()
+        right, bottom = left + page_box.width, top + page_box.height
+        for box in _text_boxes(page_box):
+            if (box.position_x + box.width > right + OVERFLOW_TOLERANCE_PX
+                    or box.position_y + box.height > bottom + OVERFLOW_TOLERANCE_PX):
+                found.append(f"page {number}: «{box.text[:60]}»")
+    return found
+
+
+def _text_boxes(box: boxes.Box) -> Iterator[boxes.TextBox]:
+    """The text of the page's body; the margin boxes (folios, running heads) sit outside it by design."""
+    for child in getattr(box, "children", ()):
+        if isinstance(child, boxes.TextBox):
+            yield child
+        elif not isinstance(child, boxes.MarginBox):
+            yield from _text_boxes(child)
 
 
 class _CollectingHandler(logging.Handler):

@@ -1,0 +1,262 @@
+"""Stage 5: check the finished files with real clients before they replace the last good build.
+
+poppler's pdffonts and pdfimages read what the PDFs actually embed and at what resolution each
+picture is placed; qpdf checks their structure. The report is for people (the summary printed at
+the end of a build) and for programs (preflight.json).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import subprocess
+import zipfile
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from lxml import etree
+from PIL import Image
+
+from .book import Book, page_plan
+from .errors import CompendiumError
+from .model import Collection
+from .render_pdf import RenderedPdf
+
+Severity = Literal["warning", "notice"]
+TOOLS = ("pdffonts", "pdfimages", "qpdf")
+EMU_PER_INCH = 914_400
+MM_PER_INCH = 25.4
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+_WP = "{http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing}"
+_A = "{http://schemas.openxmlformats.org/drawingml/2006/main}"
+_R = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """Something a person should know: a warning fails a --strict build, a notice never does."""
+
+    severity: Severity
+    output: str
+    message: str
+
+
+@dataclass(frozen=True)
+class FontUse:
+    name: str
+    type: str
+    embedded: bool
+    subset: bool
+
+
+@dataclass(frozen=True)
+class ImageUse:
+    page: int
+    width_px: int
+    height_px: int
+    ppi: float
+    """The lower of the horizontal and vertical resolution at the size the image is placed."""
+
+
+@dataclass(frozen=True)
+class OutputReport:
+    file: str
+    kind: str
+    bytes: int
+    pages: int | None = None
+    expected_pages: int | None = None
+    variant: str | None = None
+    title: str | None = None
+    fonts: list[FontUse] = field(default_factory=list)
+    images: list[ImageUse] = field(default_factory=list)
+    overflow: list[str] = field(default_factory=list)
+    qpdf_check: str | None = None
+
+
+@dataclass(frozen=True)
+class Preflight:
+    edition: str
+    date: str
+    outputs: list[OutputReport]
+    findings: list[Finding]
+
+    @property
+    def warnings(self) -> list[Finding]:
+        return [finding for finding in self.findings if finding.severity == "warning"]
+
+    def json(self) -> bytes:
+        return (json.dumps(asdict(self), ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+
+    def summary(self) -> str:
+        """A few lines for the end of the build: each output, then what needs attention."""
+        lines = []
+        for output in self.outputs:
+            facts = [f"{output.bytes / 1024:,.0f} KiB".replace(",", " ")]
+            if output.pages is not None:
+                facts.insert(0, f"{output.pages} pages" + ("" if output.pages == output.expected_pages
+                                                          else f" (expected {output.expected_pages})"))
+            if output.variant:
+                facts.append(output.variant)
+            if output.fonts:
+                embedded = sum(font.embedded for font in output.fonts)
+                facts.append(f"{embedded}/{len(output.fonts)} fonts embedded")
+            if output.images:
+                facts.append(f"{len(output.images)} images, lowest {min(i.ppi for i in output.images):.0f} ppi")
+            lines.append(f"{output.kind}: {output.file} ({', '.join(facts)})")
+        practices = [output for output in self.outputs if output.kind == "practice"]
+        if practices:  # one line for the per-practice PDFs, not one each
+            lines = [line for line in lines if not line.startswith("practice:")]
+            lines.append(f"practice: {len(practices)} spreads in {Path(practices[0].file).parent}/ "
+                         f"({sum(p.bytes for p in practices) / 1024:,.0f} KiB in all)".replace(",", " "))
+        for finding in self.findings:
+            lines.append(f"{finding.severity}: {finding.output}: {finding.message}")
+        notices = len(self.findings) - len(self.warnings)
+        lines.append(f"preflight: {len(self.warnings)} warnings, {notices} notices")
+        return "\n".join(lines)
+
+
+def check_tools() -> None:
+    """Fails early, before any layout, when a checking tool is missing."""
+    missing = [tool for tool in TOOLS if shutil.which(tool) is None]
+    if missing:
+        raise CompendiumError(f"preflight needs {', '.join(missing)} (Debian: poppler-utils, qpdf); "
+                              "run scripts/bootstrap.sh")
+
+
+def inspect_pdf(path: Path, shown_as: str, kind: str, rendered: RenderedPdf, expected_pages: int,
+                findings: list[Finding]) -> OutputReport:
+    """Reads one written PDF back with poppler and qpdf, and notes what falls short of its profile."""
+    fonts = _fonts(path)
+    images = _images(path)
+    qpdf = _qpdf_check(path)
+    report = OutputReport(shown_as, kind, path.stat().st_size, rendered.page_count, expected_pages,
+                          rendered.profile.pdf_variant, rendered.title, fonts, images, list(rendered.overflow), qpdf)
+
+    def warn(message: str) -> None:
+        findings.append(Finding("warning", shown_as, message))
+
+    if rendered.page_count != expected_pages:
+        warn(f"{rendered.page_count} pages, expected {expected_pages}")
+    for font in fonts:
+        if not font.embedded:
+            warn(f"font {font.name} is not embedded")
+    for image in images:
+        if image.ppi < rendered.profile.min_ppi:
+            warn(f"image on page {image.page} ({image.width_px}×{image.height_px} px) is placed at "
+                 f"{image.ppi:.0f} ppi; the {rendered.profile.name} profile needs {rendered.profile.min_ppi:.0f}")
+    for text in rendered.overflow:
+        warn(f"text runs outside its page's text area: {text}")
+    if qpdf != "ok":
+        warn(f"qpdf --check: {qpdf}")
+    return report
+
+
+def expected_book_pages(book: Book, rendered: RenderedPdf, findings: list[Finding], shown_as: str) -> int:
+    """The page count the plan gives, checking each section of the book against its planned length.
+
+    Only the contents may run to more pages than planned; every other section has a fixed length.
+    """
+    starts = rendered.anchor_pages
+    plan = [section for section in page_plan(book) if section.anchor in starts or section.pages is not None]
+    total = 0
+    for section, following in zip(plan, [*plan[1:], None], strict=True):
+        end = starts[following.anchor] if following else rendered.page_count + 1
+        laid_out = end - starts[section.anchor]
+        if section.anchor == "padding-pages" or section.pages is None:
+            total += laid_out
+        else:
+            total += section.pages
+            if laid_out != section.pages:
+                findings.append(Finding("warning", shown_as, f"«{section.title}» takes {laid_out} pages, "
+                                                             f"planned {section.pages}"))
+    return total
+
+
+def missing_optional(collection: Collection) -> list[Finding]:
+    """Pictures the records could have and do not: the layout closes up without them."""
+    found = []
+    for foreword in collection.forewords:
+        if foreword.portrait is None:
+            found.append(Finding("notice", "forewords.yaml", f"no portrait for {foreword.author}"))
+    for organisation in (*collection.edition.organisers, *collection.edition.supporters):
+        if organisation.logo is None:
+            found.append(Finding("notice", "edition.yaml", f"no logo for {organisation.name}"))
+    for practice in collection.practices:
+        where = f"practices/{practice.id}.yaml"
+        if not practice.photos:
+            found.append(Finding("notice", where, "no photos"))
+        if practice.quote and practice.quote.portrait is None:
+            found.append(Finding("notice", where, f"no portrait for {practice.quote.author}"))
+    return found
+
+
+def inspect_docx(path: Path, shown_as: str) -> OutputReport:
+    """The draft's fonts (Word substitutes any it lacks: none are embedded) and each picture's resolution."""
+    with zipfile.ZipFile(path) as package:
+        fonts = etree.fromstring(package.read("word/fontTable.xml"))
+        document = etree.fromstring(package.read("word/document.xml"))
+        relations = etree.fromstring(package.read("word/_rels/document.xml.rels"))
+        targets = {r.get("Id"): r.get("Target") for r in relations}
+        font_uses = [FontUse(font.get(_W + "name"), "TrueType", any(child.tag.startswith(_W + "embed")
+                                                                    for child in font), False)
+                     for font in fonts.iter(_W + "font")]
+        images = []
+        for drawing in document.iter(_WP + "inline", _WP + "anchor"):
+            width_inches = int(drawing.find(_WP + "extent").get("cx")) / EMU_PER_INCH
+            blip = next(drawing.iter(_A + "blip"))
+            with Image.open(io.BytesIO(package.read("word/" + targets[blip.get(_R + "embed")]))) as picture:
+                width_px, height_px = picture.size
+            images.append(ImageUse(0, width_px, height_px, round(width_px / width_inches, 1)))
+    return OutputReport(shown_as, "docx", path.stat().st_size, fonts=font_uses, images=images)
+
+
+def inspect_png(path: Path, shown_as: str, printed_width_mm: float) -> OutputReport:
+    """The map as a picture file: its resolution at the width the book prints it."""
+    with Image.open(path) as picture:
+        width_px, height_px = picture.size
+    ppi = round(width_px / (printed_width_mm / MM_PER_INCH), 1)
+    return OutputReport(shown_as, "png", path.stat().st_size, images=[ImageUse(0, width_px, height_px, ppi)])
+
+
+def _run(command: list[str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(command, capture_output=True, text=True, check=False)
+
+
+def _fonts(path: Path) -> list[FontUse]:
+    """pdffonts prints a table whose columns the dashed rule under the header measures out."""
+    lines = _run(["pdffonts", str(path)]).stdout.splitlines()
+    if len(lines) < 2:
+        return []
+    spans, start = [], 0
+    for dashes in lines[1].split(" "):
+        spans.append((start, start + len(dashes)))
+        start += len(dashes) + 1
+    fonts = []
+    for line in lines[2:]:
+        name, kind, _encoding, embedded, subset, *_ = (line[a:b].strip() for a, b in spans)
+        fonts.append(FontUse(name, kind, embedded == "yes", subset == "yes"))
+    return fonts
+
+
+def _images(path: Path) -> list[ImageUse]:
+    """pdfimages -list gives each placed image's resolution; masks belong to an image already listed."""
+    images = []
+    for line in _run(["pdfimages", "-list", str(path)]).stdout.splitlines()[2:]:
+        columns = line.split()
+        if len(columns) < 14 or columns[2] != "image":
+            continue
+        images.append(ImageUse(int(columns[0]), int(columns[3]), int(columns[4]),
+                               min(float(columns[12]), float(columns[13]))))
+    return images
+
+
+def _qpdf_check(path: Path) -> str:
+    result = _run(["qpdf", "--check", str(path)])
+    if result.returncode == 0:
+        return "ok"
+    problems: Iterable[str] = (line for line in (result.stdout + result.stderr).splitlines()
+                               if "WARNING" in line or "error" in line.lower())
+    return "; ".join(problems) or f"exit status {result.returncode}"
