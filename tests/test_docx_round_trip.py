@@ -16,7 +16,7 @@ from compendium.cli import main
 from compendium.draft_fields import FIELD_PREFIX, Shown, draft_fields, sources_digest
 from compendium.errors import SourceProblems
 from compendium.markdown_write import merge_prose, to_markdown
-from compendium.pipeline import import_draft, load_collection, write_sources
+from compendium.pipeline import build_date, import_draft, load_collection, write_sources
 from compendium.prose import parse_prose
 from compendium.render_docx import render_docx
 from compendium.source_edit import edit_yaml
@@ -32,7 +32,7 @@ def export_draft(edition: Path, project, target: Path) -> Path:
 
     collection = load_collection(edition, project)
     data = render_docx(collection, project, {}, lambda width: draw_geography_map(collection, project, width)
-                       .png(project.fonts, 30), sources_digest(edition))
+                       .png(project.fonts, 30), sources_digest(edition), build_date(collection.edition))
     target.write_bytes(data)
     return target
 

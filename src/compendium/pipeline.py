@@ -118,7 +118,7 @@ def build(edition_dir: Path, paths: ProjectPaths, output_root: Path | None = Non
 
 def _output_paths(folder: Path, collection: Collection, rendered: dict[str, RenderedBook]) -> dict[str, Path]:
     slug = collection.slug
-    outputs = {f"pdf-{name}": folder / f"compendium-{slug}{'' if name == 'screen' else '-' + name}.pdf"
+    outputs = {_pdf_key(name): folder / f"compendium-{slug}{'' if name == 'screen' else '-' + name}.pdf"
                for name in rendered}
     for practice_id in rendered["screen"].practices if "screen" in rendered else ():
         outputs[f"practice-{practice_id}"] = folder / "practices" / f"{practice_id}.pdf"
@@ -127,11 +127,16 @@ def _output_paths(folder: Path, collection: Collection, rendered: dict[str, Rend
     return outputs
 
 
+def _pdf_key(profile: str) -> str:
+    """The screen PDF is the book people share, so it keeps the plain name; others are named by profile."""
+    return "pdf" if profile == "screen" else f"pdf-{profile}"
+
+
 def _preflight(collection: Collection, folder: Path, outputs: dict[str, Path], rendered: dict[str, RenderedBook],
                staged: StagedOutputs, made: datetime) -> Preflight:
     book, findings, reports = Book.of(collection), missing_optional(collection), []
     for name, result in rendered.items():
-        pdfs = [(f"pdf-{name}", "pdf", result.book, None)]
+        pdfs = [(_pdf_key(name), "pdf", result.book, None)]
         pdfs += [(f"practice-{pid}", "practice", pdf, 2) for pid, pdf in result.practices.items()]
         for key, kind, pdf, expected in pdfs:
             shown_as = outputs[key].relative_to(folder).as_posix()
