@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import copy
 import logging
+import re
+import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -38,6 +40,7 @@ PT_PER_MM = 72 / 25.4
 TEMPLATE = "book.html.j2"
 PADDING_ANCHOR = "padding-pages"
 OVERFLOW_TOLERANCE_PX = 1.5
+_RANDOM_DOCUMENT_ID = re.compile(rb"xmp\.did:[0-9a-f-]{36}")
 PAGES_PER_SHEET = 4  # a folded sheet is four pages: the printed book's page count is a multiple of this
 
 
@@ -141,7 +144,8 @@ def render_html(book: Book, collection: Collection, paths: ProjectPaths, profile
         return Markup(draw_geography_map(collection, paths, width_mm, colours).svg)
 
     environment = template_environment(paths)
-    environment.globals.update(colours=colours, profile=profile)  # globals reach imported macros too
+    environment.globals.update(colours=colours, profile=profile,  # globals reach imported macros too
+                               edition_file=lambda name: (collection.directory / name).resolve().as_uri())
     try:
         return environment.get_template(TEMPLATE).render(book=book, geography_map=geography_map)
     except jinja2.TemplateError as error:
@@ -211,8 +215,9 @@ def render_pdf(collection: Collection, paths: ProjectPaths, profile: Profile, ma
 
 
 def _written(document: Document, profile: Profile, anchors: dict[str, tuple[int, float]]) -> RenderedPdf:
-    data = document.write_pdf(pdf_variant=profile.pdf_variant, pdf_identifier=b"compendium",
-                              finisher=_exact_bleed_box(profile), **profile.write_options)
+    identity = f"compendium:{profile.name}:{document.metadata.title}:{document.metadata.created}"
+    data = document.write_pdf(pdf_variant=profile.pdf_variant, pdf_identifier=identity.encode(),
+                              finisher=_finisher(profile, identity), **profile.write_options)
     pages = {name: index + 1 for name, (index, _) in anchors.items()}
     title = document.metadata.title or ""
     return RenderedPdf(data, profile, len(document.pages), pages, title, tuple(overflowing_text(document)))
@@ -238,17 +243,30 @@ def _date(document: Document, made: datetime) -> None:
     document.metadata.created = document.metadata.modified = stamp
 
 
-def _exact_bleed_box(profile: Profile) -> Callable[[Document, pydyf.PDF], None] | None:
-    """WeasyPrint puts the BleedBox at most 10 pt past the trim; the printing house needs exactly our bleed."""
+def _finisher(profile: Profile, identity: str) -> Callable[[Document, pydyf.PDF], None]:
+    """Sets what WeasyPrint leaves to chance or to its own rule, just before the PDF is written.
+
+    The BleedBox: WeasyPrint puts it at most 10 pt past the trim; the printing house needs exactly our
+    bleed. The XMP DocumentID of PDF/X-4: WeasyPrint draws a random one; ours follows from the
+    document, so the same sources give the same bytes.
+    """
 
     def finish(_document: Document, pdf: pydyf.PDF) -> None:
         bleed = profile.bleed_mm * PT_PER_MM
         for page in pdf.objects:
-            if isinstance(page, pydyf.Dictionary) and page.get("Type") == "/Page":
+            if bleed and isinstance(page, pydyf.Dictionary) and page.get("Type") == "/Page":
                 left, top, right, bottom = page["TrimBox"]
                 page["BleedBox"] = pydyf.Array([left - bleed, top - bleed, right + bleed, bottom + bleed])
+        if "Metadata" in pdf.catalog:
+            metadata = pdf.objects[int(_as_bytes(pdf.catalog["Metadata"]).split()[0])]  # a reference, "N 0 R"
+            document_id = f"xmp.did:{uuid.uuid5(uuid.NAMESPACE_URL, identity)}".encode()
+            metadata.stream = [_RANDOM_DOCUMENT_ID.sub(document_id, _as_bytes(chunk)) for chunk in metadata.stream]
 
-    return finish if profile.bleed_mm else None
+    return finish
+
+
+def _as_bytes(chunk: bytes | str) -> bytes:
+    return chunk if isinstance(chunk, bytes) else chunk.encode()
 
 
 def overflowing_text(document: Document) -> list[str]:
