@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# WeasyPrint draws text with Pango and subsets fonts with HarfBuzz; the tests read PDFs back with poppler.
+# WeasyPrint draws text with Pango and subsets fonts with HarfBuzz; the preflight reads PDFs back with poppler and qpdf.
 SYSTEM_PACKAGES=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 libfontconfig1 poppler-utils qpdf)
 # The tests open the Word draft in a real client: LibreOffice Writer, headless (about 100 MB to download).
 if [[ ${1:-} == --test ]]; then
