@@ -31,8 +31,7 @@ from .preflight import (
     missing_optional,
 )
 from .render_docx import render_docx
-from .render_pdf import PROFILES, RenderedBook
-from .render_pdf import render_pdf as render_pdf
+from .render_pdf import PROFILES, RenderedBook, render_pdf
 from .subjects import load_subjects
 from .validate import build_collection
 from .write import StagedOutputs, write_outputs
