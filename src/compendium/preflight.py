@@ -92,30 +92,34 @@ class Preflight:
 
     def summary(self) -> str:
         """A few lines for the end of the build: each output, then what needs attention."""
-        lines = []
-        for output in self.outputs:
-            facts = [f"{output.bytes / 1024:,.0f} KiB".replace(",", " ")]
-            if output.pages is not None:
-                facts.insert(0, f"{output.pages} pages" + ("" if output.pages == output.expected_pages
-                                                          else f" (expected {output.expected_pages})"))
-            if output.variant:
-                facts.append(output.variant)
-            if output.fonts:
-                embedded = sum(font.embedded for font in output.fonts)
-                facts.append(f"{embedded}/{len(output.fonts)} fonts embedded")
-            if output.images:
-                facts.append(f"{len(output.images)} images, lowest {min(i.ppi for i in output.images):.0f} ppi")
-            lines.append(f"{output.kind}: {output.file} ({', '.join(facts)})")
         practices = [output for output in self.outputs if output.kind == "practice"]
+        lines = [_summary_line(output) for output in self.outputs if output.kind != "practice"]
         if practices:  # one line for the per-practice PDFs, not one each
-            lines = [line for line in lines if not line.startswith("practice:")]
             lines.append(f"practice: {len(practices)} spreads in {Path(practices[0].file).parent}/ "
-                         f"({sum(p.bytes for p in practices) / 1024:,.0f} KiB in all)".replace(",", " "))
+                         f"({_kib(sum(p.bytes for p in practices))} in all)")
         for finding in self.findings:
             lines.append(f"{finding.severity}: {finding.output}: {finding.message}")
         notices = len(self.findings) - len(self.warnings)
         lines.append(f"preflight: {len(self.warnings)} warnings, {notices} notices")
         return "\n".join(lines)
+
+
+def _summary_line(output: OutputReport) -> str:
+    facts = [_kib(output.bytes)]
+    if output.pages is not None:
+        facts.insert(0, f"{output.pages} pages" + ("" if output.pages == output.expected_pages
+                                                  else f" (expected {output.expected_pages})"))
+    if output.variant:
+        facts.append(output.variant)
+    if output.fonts:
+        facts.append(f"{sum(font.embedded for font in output.fonts)}/{len(output.fonts)} fonts embedded")
+    if output.images:
+        facts.append(f"{len(output.images)} images, lowest {min(i.ppi for i in output.images):.0f} ppi")
+    return f"{output.kind}: {output.file} ({', '.join(facts)})"
+
+
+def _kib(size: int) -> str:
+    return f"{size / 1024:,.0f} KiB".replace(",", " ")  # grouped the Russian way, as the book prints numbers
 
 
 def check_tools() -> None:
