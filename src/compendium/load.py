@@ -107,6 +107,12 @@ class _Reader:
         except yaml.constructor.ConstructorError as error:
             self._problem(node, path, f"unsupported value ({error.problem}); expected plain text or a number")
             return None
+        except Exception:  # PyYAML's constructors raise whatever Python raises on bad input
+            # A scalar that only looks like a date or a number (2023-02-30, 0x_, !!int abc): keep it as
+            # typed, so the model judges it against its field instead of the reader crashing. PyYAML
+            # leaves the failed node marked as in progress; an alias to it would then read as recursive.
+            self.loader.recursive_objects.pop(node, None)
+            return unicodedata.normalize("NFC", node.value)
         if isinstance(value, str):
             return unicodedata.normalize("NFC", value)
         if value is None or isinstance(value, (bool, int, float)):

@@ -6,9 +6,10 @@ autocomplete and check the YAML; each field's docstring is its description there
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
     BaseModel,
@@ -29,8 +30,17 @@ from .prose import Prose, ProseError, RichLine, parse_prose, parse_rich_line
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 Year = Annotated[StrictInt, Field(ge=2000, le=2100)]
+
+
+class _PictureFile:
+    """Marks a field that names a picture, so that validation finds every picture without a list to keep."""
+
+
+PICTURE_FILE = _PictureFile()
 # Relative, inside the edition: no leading slash, no drive or scheme, no ".." segment.
-AssetPath = Annotated[str, StringConstraints(pattern=r"^(?!.*(^|[/\\])\.\.([/\\]|$))[^/\\:][^:]*$", min_length=1)]
+AssetPath = Annotated[
+    str, StringConstraints(pattern=r"^(?!.*(^|[/\\])\.\.([/\\]|$))[^/\\:][^:]*$", min_length=1), PICTURE_FILE
+]
 PracticeId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=80)]
 
 
@@ -318,6 +328,21 @@ class Collection(Record):
     def slug(self) -> str:
         """Name of the edition's output folder: the edition folder's name."""
         return self.directory.resolve().name
+
+
+def picture_fields(record: Record, path: tuple[str | int, ...] = ()) -> Iterator[tuple[tuple[str | int, ...], str]]:
+    """Every picture a record names, with the field path where it is named: ``(("photos", 0, "file"), "a.jpg")``."""
+    for name, info in type(record).model_fields.items():
+        value = getattr(record, name)
+        names_picture = PICTURE_FILE in info.metadata or any(
+            PICTURE_FILE in getattr(argument, "__metadata__", ()) for argument in get_args(info.annotation))
+        items = enumerate(value) if isinstance(value, tuple) else [(None, value)]
+        for index, item in items:
+            where = (*path, name) if index is None else (*path, name, index)
+            if isinstance(item, Record):
+                yield from picture_fields(item, where)
+            elif names_picture and isinstance(item, str):
+                yield where, item
 
 
 SOURCE_MODELS: dict[str, type[Record]] = {

@@ -34,7 +34,7 @@ from .render_docx import render_docx
 from .render_pdf import PROFILES, RenderedBook, render_pdf
 from .subjects import load_subjects
 from .validate import build_collection
-from .write import StagedOutputs, write_outputs
+from .write import StagedOutputs, write_files
 
 log = logging.getLogger("compendium")
 
@@ -100,7 +100,7 @@ def build(edition_dir: Path, paths: ProjectPaths, output_root: Path | None = Non
     draft = render_docx(collection, paths, pages, map_png, sources_digest(collection.directory), made)
     outputs = _output_paths(folder, collection, rendered)
     log.info("Step 5 - Checking the outputs")
-    with StagedOutputs() as staged:
+    with StagedOutputs(folder) as staged:
         written = {"docx": staged.add(outputs["docx"], draft),
                    "map": staged.add(outputs["map"], map_png(MAP_PNG_WIDTH_MM))}
         preflight = _preflight(collection, folder, outputs, rendered, staged, made)
@@ -178,4 +178,4 @@ def import_draft(draft_path: Path, paths: ProjectPaths, edition_dir: Path | None
 
 def write_sources(edits: list[FileEdit]) -> None:
     """Replaces the edited record files, all at once."""
-    write_outputs({edit.path: edit.after.encode("utf-8") for edit in edits})
+    write_files({edit.path: edit.after.encode("utf-8") for edit in edits})

@@ -15,6 +15,7 @@ from markdown_it.token import Token
 # "zero" switches every rule off; the subset switches back on only what the collection needs.
 _PARSER = MarkdownIt("zero").enable(["list", "emphasis", "escape"])
 _WHITESPACE = re.compile(r"\s+")
+_MAX_NESTING: int = _PARSER.options["maxNesting"]
 
 
 class ProseError(ValueError):
@@ -122,6 +123,10 @@ def _blocks(tokens: list[Token], position: int, closing: str | None) -> tuple[li
 def _items(tokens: list[Token], position: int, closing: str) -> tuple[list[ListItem], int]:
     items: list[ListItem] = []
     while tokens[position].type != closing:
+        if tokens[position].level + 1 >= _MAX_NESTING:
+            # markdown-it stops at this depth and silently drops the rest of the field
+            raise ProseError(f"lists are nested more than {(_MAX_NESTING - 1) // 2} levels deep",
+                             _line(tokens[position]))
         blocks, position = _blocks(tokens, position + 1, closing="list_item_close")
         items.append(ListItem(tuple(blocks)))
         position += 1
@@ -143,17 +148,26 @@ def _spans(inline: Token) -> tuple[Span, ...]:
                 f"or write \\{child.markup} for a literal {child.markup}",
                 _line(inline) + lines_before,
             )
+        elif child.type == "hardbreak":
+            # a backslash ending a line is a hard break in CommonMark; the subset has none, so the
+            # lines join with a space, as wrapped lines do, instead of gluing two words together
+            lines_before += 1
+            _add(spans, " ", bold)
         elif child.type in ("text", "text_special") and child.content:
             lines_before += child.content.count("\n")
-            text = _WHITESPACE.sub(" ", child.content)
-            if spans and spans[-1].bold == bold:
-                spans[-1] = Span(spans[-1].text + text, bold)
-            else:
-                spans.append(Span(text, bold))
+            _add(spans, child.content, bold)
     if spans:  # a paragraph's edges carry no meaning; inner spaces between runs do
         spans[0] = Span(spans[0].text.lstrip(), spans[0].bold)
         spans[-1] = Span(spans[-1].text.rstrip(), spans[-1].bold)
     return tuple(span for span in spans if span.text)
+
+
+def _add(spans: list[Span], text: str, bold: bool) -> None:
+    """Appends text to the last span when the weight is the same; runs of whitespace become one space."""
+    if spans and spans[-1].bold == bold:
+        spans[-1] = Span(_WHITESPACE.sub(" ", spans[-1].text + text), bold)
+    else:
+        spans.append(Span(_WHITESPACE.sub(" ", text), bold))
 
 
 def _line(token: Token) -> int:

@@ -14,8 +14,6 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from pathlib import Path
-from urllib.parse import unquote, urlsplit
 
 import jinja2
 import pydyf
@@ -24,7 +22,6 @@ from weasyprint import HTML
 from weasyprint.document import Document
 from weasyprint.formatting_structure import boxes
 from weasyprint.text.fonts import FontConfiguration
-from weasyprint.urls import URLFetcher
 
 from .book import Book, award_label, award_short, result_groups
 from .errors import CompendiumError, Problem, SourceProblems
@@ -33,6 +30,7 @@ from .model import Collection, Practice, SourceLocation
 from .palette import ColourSpace, load_palette
 from .paths import ProjectPaths
 from .prose import BulletList, Paragraph, Span
+from .resources import RestrictedFetcher, check_layout_files
 from .typography import typeset_runs
 
 PX_PER_MM = 96 / 25.4
@@ -68,23 +66,6 @@ PRINT = Profile("print", "cmyk", "pdf/x-4", {"full_fonts": True}, bleed_mm=3, ma
                 stylesheet="print.css", min_ppi=300, whole_sheets=True)
 SCREEN = Profile("screen", "rgb", "pdf/ua-1", {"dpi": 150, "optimize_images": True, "jpeg_quality": 85}, min_ppi=96)
 PROFILES = {profile.name: profile for profile in (PRINT, SCREEN)}
-
-
-class RestrictedFetcher(URLFetcher):
-    """Lets WeasyPrint read files under the given folders only; the network is never touched."""
-
-    def __init__(self, allowed: list[Path]) -> None:
-        super().__init__(allowed_protocols={"file"})
-        self.allowed = [folder.resolve() for folder in allowed]
-        self.refused: list[str] = []
-
-    def fetch(self, url: str, headers: dict | None = None):  # type: ignore[override]
-        parts = urlsplit(url)
-        path = Path(unquote(parts.path)).resolve() if parts.scheme == "file" else None
-        if path is None or not any(path.is_relative_to(folder) for folder in self.allowed):
-            self.refused.append(url)
-            raise ValueError(f"refused to load {url}: only files inside the project may be used")
-        return super().fetch(url, headers)
 
 
 # Pango follows Unicode line-break rule LB15 ("QU SP* × OP"), so «…» (далее …) can never break
@@ -155,13 +136,14 @@ def render_html(book: Book, collection: Collection, paths: ProjectPaths, profile
 
 def lay_out(book: Book, collection: Collection, paths: ProjectPaths, profile: Profile = SCREEN) -> Document:
     """Runs WeasyPrint on the book; any resource it could not load is an error, not a silent gap."""
-    fetcher = RestrictedFetcher([paths.layouts, paths.assets, collection.directory])
+    check_layout_files(paths)
+    fetcher = RestrictedFetcher(paths, collection.directory)
     with _weasyprint_messages() as messages:
         html = HTML(string=render_html(book, collection, paths, profile),
                     base_url=str(paths.layouts / "pdf" / TEMPLATE), url_fetcher=fetcher)
         document = html.render(font_config=FontConfiguration())
     if fetcher.refused or messages:
-        raise CompendiumError(f"the layout could not be rendered cleanly: {'; '.join(fetcher.refused or messages)}")
+        raise CompendiumError(f"the layout could not be rendered cleanly: {fetcher.refusals() or '; '.join(messages)}")
     return document
 
 

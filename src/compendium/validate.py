@@ -22,7 +22,9 @@ from .model import (
     Record,
     Rules,
     SourceLocation,
+    picture_fields,
 )
+from .pictures import check_picture
 from .subjects import SubjectTable
 
 MISSING = "is required but missing"
@@ -48,6 +50,8 @@ def build_collection(sources: EditionSources, subjects: SubjectTable) -> tuple[C
     practices = [(source, practice) for source in sources.practices if (practice := check(source, "practice"))]
 
     problems.extend(cross_check(edition, geography, sources.geography, practices))
+    problems.extend(check_pictures(sources.directory, [(sources.edition, edition), (sources.forewords, forewords),
+                                                       *practices]))
     region_codes, unknown_regions = resolve_regions(geography, sources.geography, subjects, edition)
     problems.extend(unknown_regions)
     if problems or not (edition and forewords and geography and rules):
@@ -237,6 +241,18 @@ def cross_check(
                 problem(("award", "place"), f"place {practice.award.place} of {practice.award.year} is already "
                                             f"awarded in {_in_edition(holder_of_place[key])}")
             holder_of_place.setdefault(key, source.path)
+    return problems
+
+
+def check_pictures(directory: Path, records: list[tuple[SourceFile | None, Record | None]]) -> list[Problem]:
+    """Every picture the valid records name must be a safe, readable file inside the edition folder."""
+    problems = []
+    for source, record in records:
+        if source is None or record is None:
+            continue
+        for path, relative in picture_fields(record):
+            if message := check_picture(directory, relative):
+                problems.append(Problem(source.path, source.line_of(path), format_path(path), message))
     return problems
 
 

@@ -1,61 +1,161 @@
-"""Stage 6: put finished outputs into build/ all at once, so a failed build leaves the last good one."""
+"""Stage 6: put finished outputs in place all at once, so that a failed or killed build leaves the last good one.
+
+A build's outputs are written into a hidden folder beside the edition's output folder and the two
+folders are swapped in one step. Whatever moment the process dies at, a reader finds either the
+whole previous build or the whole new one; the next build sweeps up what a killed one left.
+"""
 
 from __future__ import annotations
 
+import ctypes
+import errno
+import fcntl
 import os
+import shutil
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from types import TracebackType
 
+_STAGING, _RETIRED = "staging", "retired"
+
 
 class StagedOutputs:
-    """Outputs written in full under temporary names beside their targets, then renamed into place together.
+    """The outputs of one edition folder, staged in full and then swapped in for the old folder.
 
     Until ``commit`` nothing a reader can see has changed; leaving the ``with`` block without
-    committing (an error, a failed check, an interrupted build) removes the temporary files.
-    A rename within one folder is atomic, so a reader sees either the old file or the new one.
+    committing (an error, a failed check) removes the staged folder. Files of the old folder
+    that this build does not make, such as the PDF of a profile not built this time, are kept.
     """
 
-    def __init__(self) -> None:
-        self._staged: dict[Path, Path] = {}
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._lock: int | None = None
+        self._staging: Path | None = None
 
     def __enter__(self) -> StagedOutputs:
+        self.folder.parent.mkdir(parents=True, exist_ok=True)
+        # one build per output folder at a time, so that sweeping cannot remove a running build's files
+        self._lock = os.open(self.folder.parent / f".{self.folder.name}.lock", os.O_RDWR | os.O_CREAT, 0o666)
+        fcntl.flock(self._lock, fcntl.LOCK_EX)
+        _recover(self.folder)
+        self._staging = Path(tempfile.mkdtemp(dir=self.folder.parent, prefix=_hidden(self.folder, _STAGING)))
+        os.chmod(self._staging, 0o777 & ~_umask())  # mkdtemp makes folders private; outputs are for sharing
         return self
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
                  trace: TracebackType | None) -> None:
-        for temporary in self._staged.values():
-            temporary.unlink(missing_ok=True)
+        if self._staging is not None:
+            shutil.rmtree(self._staging, ignore_errors=True)
+        if self._lock is not None:
+            os.close(self._lock)  # releases the lock
 
     def add(self, target: Path, data: bytes) -> Path:
-        """Writes one output under a temporary name; returns that name, for checks before the commit."""
-        target.parent.mkdir(parents=True, exist_ok=True)
-        handle, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
-        temporary = Path(name)
-        self._staged[target] = temporary
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(temporary, 0o666 & ~_umask())  # mkstemp makes files private; outputs are for sharing
-        return temporary
+        """Writes one output of the folder in full; returns where it is staged, for checks before the commit."""
+        assert self._staging is not None, "StagedOutputs is used outside its with block"
+        staged = self._staging / target.relative_to(self.folder)
+        staged.parent.mkdir(parents=True, exist_ok=True)
+        _write_durably(staged, data)
+        return staged
 
     def commit(self, stale: Iterable[Path] = ()) -> None:
-        """Moves every staged file into place, then removes ``stale`` outputs the new build no longer makes."""
-        for target, temporary in list(self._staged.items()):
-            os.replace(temporary, target)
-            del self._staged[target]
-        for path in stale:
-            path.unlink(missing_ok=True)
+        """Swaps the staged folder in; old outputs this build does not make are kept unless listed in ``stale``."""
+        assert self._staging is not None, "StagedOutputs is used outside its with block"
+        dropped = {path.relative_to(self.folder) for path in stale}
+        if self.folder.is_dir():
+            _carry_over(self.folder, self._staging, dropped)
+        _sync_folder(self._staging)
+        if not self.folder.exists():
+            os.rename(self._staging, self.folder)
+        elif _exchange(self._staging, self.folder):
+            shutil.rmtree(self._staging)  # which now holds the previous outputs
+        else:  # no atomic exchange here: two renames, which _recover completes if the build dies between them
+            retired = Path(tempfile.mkdtemp(dir=self.folder.parent, prefix=_hidden(self.folder, _RETIRED)))
+            os.replace(self.folder, retired / self.folder.name)
+            os.rename(self._staging, self.folder)
+            shutil.rmtree(retired)
+        self._staging = None
+        _sync_folder(self.folder.parent)
 
 
-def write_outputs(outputs: dict[Path, bytes]) -> None:
-    """Writes every file in full, then renames them all into place."""
-    with StagedOutputs() as staged:
+def write_files(outputs: dict[Path, bytes]) -> None:
+    """Writes files in different folders (an edition's sources): each in full under a temporary name, then
+    all renamed into place together."""
+    staged: dict[Path, Path] = {}
+    try:
         for target, data in outputs.items():
-            staged.add(target, data)
-        staged.commit()
+            handle, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+            os.close(handle)
+            staged[target] = Path(name)
+            _write_durably(staged[target], data)
+        for target, temporary in staged.items():
+            os.replace(temporary, target)
+    finally:
+        for temporary in staged.values():
+            temporary.unlink(missing_ok=True)
+
+
+def _hidden(folder: Path, role: str) -> str:
+    return f".{folder.name}.{role}-"
+
+
+def _recover(folder: Path) -> None:
+    """Clears what a killed build left beside ``folder``; restores the old folder if it died mid-swap."""
+    for role in (_RETIRED, _STAGING):
+        for leftover in sorted(folder.parent.glob(f"{_hidden(folder, role)}*")):
+            previous = leftover / folder.name
+            if role == _RETIRED and previous.is_dir() and not folder.exists():
+                os.rename(previous, folder)
+            shutil.rmtree(leftover, ignore_errors=True)
+
+
+def _carry_over(old: Path, new: Path, dropped: set[Path]) -> None:
+    for source in sorted(old.rglob("*")):
+        relative = source.relative_to(old)
+        target = new / relative
+        if source.is_dir() or relative in dropped or target.exists():
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(source, target)  # same file system: no copy needed
+        except OSError:
+            shutil.copy2(source, target)
+
+
+def _write_durably(path: Path, data: bytes) -> None:
+    with open(path, "wb") as stream:
+        stream.write(data)
+        stream.flush()
+        os.fsync(stream.fileno())
+    os.chmod(path, 0o666 & ~_umask())  # temporary files are made private; outputs are for sharing
+
+
+def _sync_folder(folder: Path) -> None:
+    handle = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(handle)
+    finally:
+        os.close(handle)
+
+
+_AT_FDCWD = -100
+_RENAME_EXCHANGE = 2
+
+
+def _exchange(first: Path, second: Path) -> bool:
+    """Swaps two folders in one step with Linux's renameat2(RENAME_EXCHANGE); False where that is not offered.
+
+    Python has no binding for it (os.rename and os.replace cannot swap two folders), hence ctypes.
+    """
+    renameat2 = getattr(ctypes.CDLL(None, use_errno=True), "renameat2", None)
+    if renameat2 is None:
+        return False
+    if renameat2(_AT_FDCWD, os.fsencode(first), _AT_FDCWD, os.fsencode(second), _RENAME_EXCHANGE) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
+        return False
+    raise OSError(code, os.strerror(code), str(second))
 
 
 def _umask() -> int:
