@@ -54,15 +54,17 @@ def validate(edition_dir: Path) -> None:
               help="PDF to make: print (PDF/X-4, CMYK, bleed) or screen (tagged PDF/UA, RGB, one PDF per "
                    "practice too). Repeat for both; both by default.")
 @click.option("--strict", is_flag=True, help="Fail, and leave build/ as it was, if the preflight has warnings.")
-def build(edition_dir: Path, profiles: tuple[str, ...], strict: bool) -> None:
+@click.option("--output", "output_root", type=click.Path(path_type=Path, file_okay=False),
+              help="Folder to build into instead of the project's build/; the edition gets its own folder there.")
+def build(edition_dir: Path, profiles: tuple[str, ...], strict: bool, output_root: Path | None) -> None:
     """Checks an edition, builds its PDFs, Word draft and map into build/<edition>/, and preflights them.
 
     The preflight report is printed and written to build/<edition>/preflight.json.
     Example: compendium build sources/2022-2023 --profile print --strict
     """
     with _problems_reported():
-        result = build_edition(edition_dir, ProjectPaths.locate(), profiles=profiles or ("print", "screen"),
-                               strict=strict)
+        result = build_edition(edition_dir, ProjectPaths.locate(), output_root,
+                               profiles=profiles or ("print", "screen"), strict=strict)
     folder = result.outputs["preflight"].parent
     click.echo(f"{display_path(folder)}/")
     click.echo(result.preflight.summary())

@@ -11,10 +11,12 @@ from __future__ import annotations
 import io
 import re
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from lxml import etree
-from PIL import Image
+from PIL import Image, ImageFile
 
 MAX_BYTES = 25 * 1024 * 1024
 """A print-quality A4 photograph is under 15 MB as JPEG; more is an uncompressed export or a poster."""
@@ -66,7 +68,7 @@ def check_picture(edition: Path, relative: str) -> str | None:
 
 
 def _check_raster(data: bytes, expected: str) -> None:
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), _truncation_is_an_error():
         # Pillow only warns below twice its own limit; any bomb must stop here, before WeasyPrint sees it
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
@@ -86,6 +88,17 @@ def _check_raster(data: bytes, expected: str) -> None:
             raise UnsafePicture(f"is not a picture; expected a {expected} image") from None
         except (OSError, SyntaxError, ValueError) as error:  # truncated or corrupt data
             raise UnsafePicture(f"cannot be read to the end as {expected} ({error}); save it again") from None
+
+
+@contextmanager
+def _truncation_is_an_error() -> Iterator[None]:
+    """WeasyPrint tells Pillow, for the whole process, to draw truncated images as far as they go; not here."""
+    before = ImageFile.LOAD_TRUNCATED_IMAGES
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
+    try:
+        yield
+    finally:
+        ImageFile.LOAD_TRUNCATED_IMAGES = before
 
 
 def _format_name(pillow_format: str | None) -> str:

@@ -110,7 +110,7 @@ def _unusable_file(path: Path, paths: ProjectPaths, kind: str) -> str | None:
     if not path.resolve().is_relative_to(paths.root.resolve()):
         return "is outside the project; fonts and colour profiles live in assets/"
     if not path.is_file():
-        return f"does not exist; restore {display_path(path.parent)} (see its SOURCE file for the script)"
+        return f"does not exist; restore {display_path(path.parent.resolve())} (see its SOURCE file for the script)"
     if kind == "font-face":
         with path.open("rb") as stream:
             if stream.read(4) not in _FONT_SIGNATURES:

@@ -225,6 +225,9 @@ def cross_check(
         def problem(path: FieldPath, message: str, source: SourceFile = source) -> None:
             problems.append(Problem(source.path, source.line_of(path), format_path(path), message))
 
+        if source.path.stem != practice.id:
+            problem(("id",), f"expected «{source.path.stem}», the file's name; the PDF of this practice and "
+                             f"links to it are named by its id (or rename the file to {practice.id}.yaml)")
         if practice.id in first_with_id:
             problem(("id",), f"id «{practice.id}» is already used by {_in_edition(first_with_id[practice.id])}")
         first_with_id.setdefault(practice.id, source.path)
