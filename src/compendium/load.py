@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +17,10 @@ FieldPath = tuple[str | int, ...]
 # An alias may point at a large subtree many times over ("billion laughs"); past this many
 # nodes a source is not a hand-written record any more.
 MAX_NODES = 200_000
+# What the safe loader builds from untagged YAML; an explicit tag asks for anything else (!!python/…, !include)
+_PLAIN_DATA_TAGS = {f"tag:yaml.org,2002:{name}" for name in ("null", "bool", "int", "float", "str", "timestamp",
+                                                             "seq", "map")}
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -72,6 +77,11 @@ class _Reader:
         if id(node) in active:
             self._problem(node, path, "an alias refers to itself; expected plain data")
             return None
+        if node.tag not in _PLAIN_DATA_TAGS:
+            shown_tag = node.tag.replace("tag:yaml.org,2002:", "!!")
+            self._problem(node, path, f"the tag {shown_tag} is not allowed; records hold plain text, numbers, "
+                                      "lists and fields only")
+            return None
         if isinstance(node, yaml.MappingNode):
             return self._mapping(node, path, active | {id(node)})
         if isinstance(node, yaml.SequenceNode):
@@ -112,8 +122,16 @@ class _Reader:
             # typed, so the model judges it against its field instead of the reader crashing. PyYAML
             # leaves the failed node marked as in progress; an alias to it would then read as recursive.
             self.loader.recursive_objects.pop(node, None)
-            return unicodedata.normalize("NFC", node.value)
+            value = node.value
         if isinstance(value, str):
+            if _SURROGATE.search(value):
+                try:
+                    # "\ud83d\ude00" is how JSON tools escape one character beyond U+FFFF: join the halves
+                    value = value.encode("utf-16", "surrogatepass").decode("utf-16")
+                except UnicodeDecodeError:
+                    self._problem(node, path, "holds half of an escaped character (a lone \\uD800-\\uDFFF); "
+                                  "write the character itself")
+                    return None
             return unicodedata.normalize("NFC", value)
         if value is None or isinstance(value, (bool, int, float)):
             return value
@@ -151,7 +169,14 @@ def read_yaml(path: Path) -> tuple[SourceFile | None, list[Problem]]:
             Problem(shown, line, "", f"is not UTF-8 (byte 0x{raw[error.start]:02x} at offset {error.start}); "
                     "save the file as UTF-8")
         ]
-    loader = yaml.SafeLoader(text.replace("\r\n", "\n"))
+    text = text.replace("\r\n", "\n")
+    try:
+        loader = yaml.SafeLoader(text)
+    except yaml.reader.ReaderError as error:
+        # checked before any parsing: a vertical tab pasted from Word, say, or a stray NUL
+        line = text.count("\n", 0, error.position) + 1
+        return None, [Problem(shown, line, "", f"holds an invisible character U+{error.character:04X} that YAML "
+                              "does not allow; delete it")]
     try:
         root = loader.get_single_node()
     except yaml.MarkedYAMLError as error:
