@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+import re
 import shutil
 import signal
 import socket
@@ -21,9 +22,12 @@ import pytest
 from PIL import Image
 
 from compendium import pictures
-from compendium.errors import SourceProblems
+from compendium.book import Book
+from compendium.errors import CompendiumError, SourceProblems
 from compendium.paths import ProjectPaths
 from compendium.pictures import UnsafePicture, check_picture, sanitised_svg
+from compendium.pipeline import load_collection
+from compendium.render_pdf import lay_out
 from compendium.resources import RestrictedFetcher, check_layout_files
 from compendium.write import StagedOutputs
 
@@ -312,3 +316,22 @@ def test_leaving_without_a_commit_changes_nothing(tmp_path: Path) -> None:
 
     assert snapshot(folder) == {"screen.pdf": hashlib.sha256(b"screen, old").hexdigest()}
     assert leftovers(tmp_path) == []
+
+
+def test_a_layout_that_asks_for_the_network_is_refused_with_its_line(tmp_path: Path,
+                                                                      sockets_refused: list[str]) -> None:
+    shutil.copytree(ROOT / "layouts", tmp_path / "layouts")
+    shutil.copytree(ROOT / "assets", tmp_path / "assets")
+    stylesheet = tmp_path / "layouts" / "pdf" / "book.css"
+    lines = stylesheet.read_text(encoding="utf-8").splitlines(keepends=True)
+    lines.insert(4, "@import url(https://fonts.example.org/css?family=PT+Sans);\n")  # line 5, before any rule
+    stylesheet.write_text("".join(lines), encoding="utf-8")
+    paths = ProjectPaths(tmp_path)
+    collection = load_collection(ROOT / "sources" / "2022-2023", paths)
+
+    with pytest.raises(CompendiumError) as raised:
+        lay_out(Book.of(collection), collection, paths)
+
+    assert re.search(r"book\.css:5: refused https://fonts\.example\.org/css\?family=PT\+Sans: only files inside "
+                     r"the project may be used", str(raised.value)), str(raised.value)
+    assert sockets_refused == []

@@ -59,13 +59,16 @@ class RestrictedFetcher(URLFetcher):
 
 
 def where_in_layouts(paths: ProjectPaths, url: str) -> str:
-    """``layouts/pdf/book.css:12: `` for the first layout line that names the address's file, else nothing."""
-    name = Path(unquote(urlsplit(url).path)).name or url
-    for layout in sorted(paths.layouts.rglob("*")):
-        if layout.suffix not in (".css", ".j2", ".html", ".svg") or not layout.is_file():
-            continue
+    """``layouts/pdf/book.css:12: `` for the first layout line that names the address, else nothing.
+
+    A file is named relative to its layout, so only its name is looked for; other addresses are whole.
+    """
+    parts = urlsplit(url)
+    needle = Path(unquote(parts.path)).name if parts.scheme == "file" else url.split("#")[0]
+    layouts = [path for path in sorted(paths.layouts.rglob("*")) if path.suffix in (".css", ".j2") and path.is_file()]
+    for layout in layouts:
         for number, line in enumerate(layout.read_text(encoding="utf-8").splitlines(), start=1):
-            if name in line:
+            if needle and needle in line:
                 return f"{display_path(layout)}:{number}: "
     return ""
 
