@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
+
+_ONE_LINE = re.compile(r"[\r\n\v\f\x1c-\x1e\x85\u2028\u2029]")
 
 
 @dataclass(frozen=True, order=True)
@@ -21,7 +24,8 @@ class Problem:
 
     def __str__(self) -> str:
         location = f"{self.file}:{self.line}" if self.line else f"{self.file}"
-        return f"{location}: {self.field}: {self.message}" if self.field else f"{location}: {self.message}"
+        text = f"{location}: {self.field}: {self.message}" if self.field else f"{location}: {self.message}"
+        return _ONE_LINE.sub(lambda match: repr(match[0])[1:-1], text)  # one problem, one line: "\n" shown escaped
 
 
 class CompendiumError(Exception):

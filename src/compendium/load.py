@@ -34,7 +34,8 @@ class SourceFile:
     lines: dict[FieldPath, int] = field(repr=False)
     """1-based line where each field (key, or list item) starts."""
     text_lines: dict[FieldPath, int] = field(repr=False)
-    """1-based line where a string field's text starts (the line after ``|`` for block scalars)."""
+    """1-based line where a literal block's text starts (the line after ``|``), so that line n of the text is
+    line n of the file from there; other scalars fold or escape their line breaks and have no entry."""
 
     def line_of(self, path: FieldPath) -> int:
         """The line of a field, or of its nearest ancestor that is in the file (a missing key).
@@ -98,7 +99,8 @@ class _Reader:
             if not isinstance(key_node, yaml.ScalarNode):
                 self._problem(key_node, path, "expected a plain name as the key")
                 continue
-            key = str(self._scalar(key_node, path))
+            # the key as typed: `yes:` is the name «yes», not True
+            key = unicodedata.normalize("NFC", key_node.value)
             line = key_node.start_mark.line + 1
             if key in result:
                 first = self.lines[(*path, key)]
@@ -109,9 +111,8 @@ class _Reader:
         return result
 
     def _scalar(self, node: yaml.Node, path: FieldPath) -> Any:
-        style = getattr(node, "style", None)
-        first_text_line = node.start_mark.line + (2 if style in ("|", ">") else 1)
-        self.text_lines[path] = first_text_line
+        if getattr(node, "style", None) == "|":  # only a literal block keeps the file's line breaks as they are
+            self.text_lines[path] = node.start_mark.line + 2
         try:
             value = self.loader.construct_object(node, deep=True)
         except yaml.constructor.ConstructorError as error:

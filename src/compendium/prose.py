@@ -85,6 +85,7 @@ class RichLine:
 def parse_prose(source: str) -> Prose:
     """Parses a prose field; raises ProseError for markup outside the subset."""
     tokens = _PARSER.parse(source)
+    _note_first_lines(tokens, source)
     blocks, position = _blocks(tokens, 0, closing=None)
     assert position == len(tokens)
     return Prose(source, tuple(blocks))
@@ -96,6 +97,20 @@ def parse_rich_line(source: str) -> RichLine:
     if len(prose.blocks) != 1 or not isinstance(prose.blocks[0], Paragraph):
         raise ProseError("expected a single paragraph of text (bold allowed), not a list or several paragraphs", 0)
     return RichLine(source, prose.blocks[0].spans)
+
+
+def _note_first_lines(tokens: list[Token], source: str) -> None:
+    """Notes on each paragraph's inline token the line its text starts on.
+
+    markdown-it strips a paragraph's text with str.strip, which also drops leading lines that hold only
+    Unicode spaces (a no-break space, say): not blank to Markdown, they still begin the paragraph's range.
+    """
+    lines = re.sub(r"\r\n?", "\n", source).replace("\0", "\ufffd").split("\n")  # as markdown-it normalises
+    for token in tokens:
+        if token.type == "inline" and token.map:
+            head = token.content.split("\n", 1)[0].strip()
+            token.meta["line"] = next((number for number in range(*token.map) if head in lines[number]),
+                                      token.map[0])
 
 
 def _blocks(tokens: list[Token], position: int, closing: str | None) -> tuple[list[Block], int]:
@@ -146,7 +161,7 @@ def _spans(inline: Token) -> tuple[Span, ...]:
             raise ProseError(
                 f"italic ({child.markup}text{child.markup}) is not part of the markup; use **bold**, "
                 f"or write \\{child.markup} for a literal {child.markup}",
-                _line(inline) + lines_before,
+                inline.meta.get("line", _line(inline)) + lines_before,
             )
         elif child.type == "hardbreak":
             # a backslash ending a line is a hard break in CommonMark; the subset has none, so the

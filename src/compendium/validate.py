@@ -93,8 +93,8 @@ def _problem(source: SourceFile, model: type[Record], error: ErrorDetails) -> Pr
     path = _data_path(source.data, error["loc"])
     line = source.line_of(path)
     context = error.get("ctx") or {}
-    if error["type"] == "prose":
-        line = source.text_lines.get(path, line) + int(context.get("line_offset", 0))
+    if error["type"] == "prose" and path in source.text_lines:
+        line = source.text_lines[path] + int(context.get("line_offset", 0))
     return Problem(source.path, line, format_path(path), _message(error, path, source, model))
 
 
