@@ -110,7 +110,7 @@ def _url_of(token: tinycss2.ast.Node) -> str | None:
 
 
 def _unusable_file(path: Path, paths: ProjectPaths, kind: str) -> str | None:
-    if not path.resolve().is_relative_to(paths.root.resolve()):
+    if not any(path.resolve().is_relative_to(folder.resolve()) for folder in (paths.layouts, paths.assets)):
         return "is outside the project; fonts and colour profiles live in assets/"
     if not path.is_file():
         return f"does not exist; restore {display_path(path.parent.resolve())} (see its SOURCE file for the script)"

@@ -1,0 +1,170 @@
+"""The benchmark: full builds, rebuilds after an edit, and WeasyPrint alone, side by side for N practices.
+
+    .venv/bin/python benchmarks/run.py                 # N = 10, 100, 250
+    .venv/bin/python benchmarks/run.py --sizes 10 500  # any sizes
+    .venv/bin/python benchmarks/run.py --pictures      # every practice with its own photograph
+
+Every measurement is a fresh process, timed from outside with its whole process tree's memory
+sampled (psutil), in a scratch project whose layouts are a copy, so that a layout change can be
+made without touching this repository. The floor is WeasyPrint alone, in one process, laying out
+and writing the pipeline's own final HTML for both profiles; the build makes those same two PDFs
+and, besides, the per-practice PDFs, the Word draft, the map and the preflight.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import psutil
+from pypdf import PdfReader
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from generate import generate  # noqa: E402  (a script beside this one, not a package)
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+SAMPLE_SECONDS = 0.05
+
+# WeasyPrint alone: the final HTML of each profile, laid out and written as the build writes it
+FLOOR = """
+import json, sys
+from weasyprint import HTML
+for html, base_url, variant, options in json.loads(sys.argv[1]):
+    HTML(filename=html, base_url=base_url).write_pdf(pdf_variant=variant, **options)
+"""
+
+# The pipeline's final HTML per profile, written for the floor to read
+FINAL_HTML = """
+import json, sys
+from pathlib import Path
+from compendium.book import Book
+from compendium.paths import ProjectPaths
+from compendium.pipeline import load_collection
+from compendium.render_pdf import PROFILES, render_html
+paths = ProjectPaths(Path(sys.argv[1]))
+collection = load_collection(Path(sys.argv[2]), paths)
+jobs = []
+for name, profile in PROFILES.items():
+    html = Path(sys.argv[3]) / f"{name}.html"
+    html.write_text(render_html(Book.of(collection), collection, paths, profile), encoding="utf-8")
+    options = {key: value for key, value in profile.write_options.items()}
+    jobs.append([str(html), str(paths.layouts / "pdf" / "book.html.j2"), profile.pdf_variant, options])
+print(json.dumps(jobs))
+"""
+
+
+@dataclass(frozen=True)
+class Run:
+    seconds: float
+    peak_rss_mb: float
+
+
+@dataclass(frozen=True)
+class Row:
+    practices: int
+    pages: int
+    full: Run
+    edit: Run
+    layout_change: Run
+    floor: Run
+
+    @property
+    def pages_per_second(self) -> float:
+        return 2 * self.pages / self.full.seconds  # both profiles are laid out
+
+    def cells(self) -> list[str]:
+        return [f"{self.practices}", f"{self.pages}", f"{self.full.seconds:.1f}", f"{self.full.peak_rss_mb:.0f}",
+                f"{self.pages_per_second:.1f}", f"{self.edit.seconds:.1f}", f"{self.layout_change.seconds:.1f}",
+                f"{self.floor.seconds:.1f}", f"{self.floor.peak_rss_mb:.0f}",
+                f"{self.full.seconds / self.floor.seconds:.2f}×"]
+
+
+HEADER = ["N", "pages", "full build s", "peak RSS MB", "pages/s", "after a text edit s", "after a CSS edit s",
+          "floor s", "floor RSS MB", "build / floor"]
+
+
+def measure(command: list[str], cwd: Path) -> Run:
+    """Wall time and the peak of the summed RSS of the process and all its children."""
+    started = time.perf_counter()
+    process = psutil.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    peak = 0
+    while process.poll() is None:
+        try:
+            tree = [process, *process.children(recursive=True)]
+            peak = max(peak, sum(member.memory_info().rss for member in tree if member.is_running()))
+        except psutil.Error:
+            pass  # a child ended between listing and reading
+        time.sleep(SAMPLE_SECONDS)
+    seconds = time.perf_counter() - started
+    if process.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} failed:\n{process.stderr.read().decode()}")
+    return Run(seconds, peak / 2**20)
+
+
+def scratch_project(folder: Path) -> Path:
+    """layouts/ copied (the benchmark edits it), assets/ linked."""
+    shutil.copytree(ROOT / "layouts", folder / "layouts")
+    (folder / "assets").symlink_to(ROOT / "assets")
+    return folder
+
+
+def bench(count: int, pictures: bool, work: Path) -> Row:
+    project = scratch_project(work / f"project-{count}")
+    edition = generate(count, project / "sources" / f"bench-{count}", pictures)
+    output = project / "build"
+    build = [str(BIN / "compendium"), "build", str(edition), "--output", str(output)]
+
+    full = measure(build, project)
+    pages = len(PdfReader(output / edition.name / f"compendium-{edition.name}.pdf").pages)
+
+    practice = sorted((edition / "practices").glob("*.yaml"))[count // 2]
+    text = practice.read_text(encoding="utf-8")
+    practice.write_text(text.replace("муниципальн", "Муниципальн", 1), encoding="utf-8")
+    edit = measure(build, project)
+
+    stylesheet = project / "layouts" / "pdf" / "book.css"
+    stylesheet.write_text(stylesheet.read_text(encoding="utf-8") + "\n.benchmark-edit { color: var(--ink); }\n",
+                          encoding="utf-8")
+    layout_change = measure(build, project)
+
+    html_folder = work / f"html-{count}"
+    html_folder.mkdir()
+    jobs = subprocess.run([str(BIN / "python"), "-c", FINAL_HTML, str(project), str(edition), str(html_folder)],
+                          cwd=project, check=True, capture_output=True, text=True).stdout
+    floor = measure([str(BIN / "python"), "-c", FLOOR, jobs], project)
+    return Row(count, pages, full, edit, layout_change, floor)
+
+
+def markdown_table(rows: list[Row]) -> str:
+    lines = ["| " + " | ".join(HEADER) + " |", "|" + "---:|" * len(HEADER)]
+    lines += ["| " + " | ".join(row.cells()) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10, 100, 250],
+                        help="numbers of practices (default: 10 100 250; add 500 for the largest)")
+    parser.add_argument("--pictures", action="store_true", help="every practice with its own photograph")
+    arguments = parser.parse_args()
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="compendium-bench-") as work:
+        for count in arguments.sizes:
+            rows.append(bench(count, arguments.pictures, Path(work)))
+            print(f"N = {count}: done", file=sys.stderr, flush=True)
+    print(f"{date.today().isoformat()}, {os.cpu_count()} cores, {'with' if arguments.pictures else 'without'} "
+          "pictures; full build = both PDFs, per-practice PDFs, Word draft, map PNG and preflight")
+    print(markdown_table(rows))
+
+
+if __name__ == "__main__":
+    main()
