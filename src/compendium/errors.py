@@ -39,6 +39,9 @@ class SourceProblems(CompendiumError):
         self.problems = sorted(problems)
         super().__init__("\n".join(str(problem) for problem in self.problems))
 
+    def __reduce__(self) -> tuple[type[SourceProblems], tuple[list[Problem]]]:
+        return SourceProblems, (self.problems,)  # so that a worker process can raise it to the build
+
 
 def display_path(path: Path) -> Path:
     """Shortens a path to be relative to the working directory when it lies inside it."""

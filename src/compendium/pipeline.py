@@ -6,9 +6,13 @@ Nothing is written before all is checked; importing a draft follows the same rul
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import os
+import sys
 import time
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,6 +33,7 @@ from .preflight import (
     inspect_pdf,
     inspect_png,
     missing_optional,
+    read_pdfs,
 )
 from .render_docx import render_docx
 from .render_pdf import PROFILES, RenderedBook, render_pdf
@@ -39,6 +44,9 @@ from .write import StagedOutputs, write_files
 log = logging.getLogger("compendium")
 
 MAP_PNG_WIDTH_MM = 190  # as printed in the book
+# Profiles beyond the first are laid out in worker processes, started from a clean server process
+# rather than forked from this one, which may hold font and layout state (in `watch`, say).
+_WORKERS = multiprocessing.get_context("forkserver" if sys.platform == "linux" else "spawn")
 MAP_PNG_DPI = 300
 
 
@@ -87,22 +95,12 @@ def build(edition_dir: Path, paths: ProjectPaths, output_root: Path | None = Non
     collection = load_collection(edition_dir, paths)
     made = build_date(collection.edition)
     folder = (output_root or paths.build) / collection.slug
-    rendered: dict[str, RenderedBook] = {}
-    for name in profiles:
-        log.info("Step 3 - Laying out the %s PDF", name)
-        rendered[name] = render_pdf(collection, paths, PROFILES[name], made)
-    log.info("Step 4 - Drawing the map as PNG and writing the Word draft")
-
-    def map_png(width_mm: float) -> bytes:
-        return draw_geography_map(collection, paths, width_mm).png(paths.fonts, MAP_PNG_DPI)
-
-    pages = next(iter(rendered.values())).book.anchor_pages  # both profiles place the sections alike
-    draft = render_docx(collection, paths, pages, map_png, sources_digest(collection.directory), made)
+    rendered, draft, png = _render(collection, paths, profiles, made)
     outputs = _output_paths(folder, collection, rendered)
     log.info("Step 5 - Checking the outputs")
     with StagedOutputs(folder) as staged:
         written = {"docx": staged.add(outputs["docx"], draft),
-                   "map": staged.add(outputs["map"], map_png(MAP_PNG_WIDTH_MM))}
+                   "map": staged.add(outputs["map"], png)}
         preflight = _preflight(collection, folder, outputs, rendered, staged, made)
         preflight.outputs.append(inspect_docx(written["docx"], outputs["docx"].name))
         preflight.outputs.append(inspect_png(written["map"], outputs["map"].name, MAP_PNG_WIDTH_MM))
@@ -113,6 +111,29 @@ def build(edition_dir: Path, paths: ProjectPaths, output_root: Path | None = Non
             stale = set((folder / "practices").glob("*.pdf")) - set(outputs.values())
             staged.commit(stale)
     return BuildResult(outputs, preflight, committed, time.perf_counter() - started)
+
+
+def _render(collection: Collection, paths: ProjectPaths, profiles: Sequence[str],
+            made: datetime) -> tuple[dict[str, RenderedBook], bytes, bytes]:
+    """Steps 3–4: the PDFs of every profile, the Word draft and the map PNG, using every core there is.
+
+    The screen profile, which also cuts the per-practice PDFs, is laid out here together with the
+    draft and the map, while each other profile is laid out in a worker process.
+    """
+    here, *elsewhere = sorted(profiles, key=lambda name: name != "screen")
+    with ProcessPoolExecutor(len(elsewhere), mp_context=_WORKERS) if elsewhere else nullcontext() as workers:
+        log.info("Step 3 - Laying out the %s", " and ".join(f"{name} PDF" for name in (here, *elsewhere)))
+        laid_out = {name: workers.submit(render_pdf, collection, paths, PROFILES[name], made) for name in elsewhere}
+        rendered = {here: render_pdf(collection, paths, PROFILES[here], made)}
+        log.info("Step 4 - Drawing the map as PNG and writing the Word draft")
+
+        def map_png(width_mm: float) -> bytes:
+            return draw_geography_map(collection, paths, width_mm).png(paths.fonts, MAP_PNG_DPI)
+
+        pages = rendered[here].book.anchor_pages  # every profile places the sections alike
+        draft = render_docx(collection, paths, pages, map_png, sources_digest(collection.directory), made)
+        png = map_png(MAP_PNG_WIDTH_MM)
+        return rendered | {name: future.result() for name, future in laid_out.items()}, draft, png
 
 
 def _output_paths(folder: Path, collection: Collection, rendered: dict[str, RenderedBook]) -> dict[str, Path]:
@@ -134,14 +155,15 @@ def _pdf_key(profile: str) -> str:
 def _preflight(collection: Collection, folder: Path, outputs: dict[str, Path], rendered: dict[str, RenderedBook],
                staged: StagedOutputs, made: datetime) -> Preflight:
     book, findings, reports = Book.of(collection), missing_optional(collection), []
-    for name, result in rendered.items():
-        pdfs = [(_pdf_key(name), "pdf", result.book, None)]
-        pdfs += [(f"practice-{pid}", "practice", pdf, 2) for pid, pdf in result.practices.items()]
-        for key, kind, pdf, expected in pdfs:
-            shown_as = outputs[key].relative_to(folder).as_posix()
-            written = staged.add(outputs[key], pdf.data)
-            pages = expected or expected_book_pages(book, pdf, findings, shown_as)
-            reports.append(inspect_pdf(written, shown_as, kind, pdf, pages, findings))
+    pdfs = [(key, kind, pdf, expected) for name in sorted(rendered)
+            for key, kind, pdf, expected in [(_pdf_key(name), "pdf", rendered[name].book, None),
+                                             *((f"practice-{pid}", "practice", pdf, 2)
+                                               for pid, pdf in rendered[name].practices.items())]]
+    written = [staged.add(outputs[key], pdf.data) for key, _, pdf, _ in pdfs]
+    for (key, kind, pdf, expected), path, reading in zip(pdfs, written, read_pdfs(written), strict=True):
+        shown_as = outputs[key].relative_to(folder).as_posix()
+        pages = expected or expected_book_pages(book, pdf, findings, shown_as)
+        reports.append(inspect_pdf(path, reading, shown_as, kind, pdf, pages, findings))
     return Preflight(collection.slug, made.date().isoformat(), reports, findings)
 
 

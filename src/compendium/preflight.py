@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import shutil
 import subprocess
 import zipfile
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -130,12 +132,28 @@ def check_tools() -> None:
                               "run scripts/bootstrap.sh")
 
 
-def inspect_pdf(path: Path, shown_as: str, kind: str, rendered: RenderedPdf, expected_pages: int,
-                findings: list[Finding]) -> OutputReport:
-    """Reads one written PDF back with poppler and qpdf, and notes what falls short of its profile."""
-    fonts = _fonts(path)
-    images = _images(path)
-    qpdf = _qpdf_check(path)
+@dataclass(frozen=True)
+class PdfReading:
+    """What the real readers say of one written PDF."""
+
+    fonts: list[FontUse]
+    images: list[ImageUse]
+    qpdf: str
+
+
+def read_pdfs(paths: list[Path]) -> list[PdfReading]:
+    """Reads PDFs back with poppler and qpdf, several at once: the readers are processes, the cores are free."""
+    def read(path: Path) -> PdfReading:
+        return PdfReading(_fonts(path), _images(path), _qpdf_check(path))
+
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        return list(pool.map(read, paths))
+
+
+def inspect_pdf(path: Path, reading: PdfReading, shown_as: str, kind: str, rendered: RenderedPdf,
+                expected_pages: int, findings: list[Finding]) -> OutputReport:
+    """Notes where one written PDF, as its readers see it, falls short of its profile."""
+    fonts, images, qpdf = reading.fonts, reading.images, reading.qpdf
     report = OutputReport(shown_as, kind, path.stat().st_size, rendered.page_count, expected_pages,
                           rendered.profile.pdf_variant, rendered.title, fonts, images, list(rendered.overflow), qpdf)
 
