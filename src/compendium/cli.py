@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
 from collections.abc import Iterator
@@ -10,12 +11,14 @@ from pathlib import Path
 
 import click
 
+from . import progress
 from .errors import CompendiumError, SourceProblems, display_path
 from .paths import ProjectPaths
 from .pipeline import build as build_edition
 from .pipeline import import_draft, load_collection, write_sources
 from .render_pdf import PROFILES
 from .schema import write_schemas
+from .watch import watch
 
 DEFAULT_EDITION = Path("sources/2022-2023")
 EXIT_PROBLEMS = 2
@@ -62,7 +65,7 @@ def build(edition_dir: Path, profiles: tuple[str, ...], strict: bool, output_roo
     The preflight report is printed and written to build/<edition>/preflight.json.
     Example: compendium build sources/2022-2023 --profile print --strict
     """
-    with _problems_reported():
+    with _problems_reported(), progress.shown():
         result = build_edition(edition_dir, ProjectPaths.locate(), output_root,
                                profiles=profiles or ("print", "screen"), strict=strict)
     folder = result.outputs["preflight"].parent
@@ -72,6 +75,35 @@ def build(edition_dir: Path, profiles: tuple[str, ...], strict: bool, output_roo
         click.echo(f"--strict: {len(result.preflight.warnings)} warnings; nothing was written.", err=True)
         sys.exit(EXIT_STRICT)
     click.echo(f"built in {result.seconds:.1f} s")
+
+
+@main.command("watch")
+@edition_argument
+@click.option("--profile", "profiles", multiple=True, type=click.Choice(sorted(PROFILES)),
+              help="PDF to make on each rebuild; both by default.")
+@click.option("--output", "output_root", type=click.Path(path_type=Path, file_okay=False),
+              help="Folder to build into instead of the project's build/.")
+def watch_command(edition_dir: Path, profiles: tuple[str, ...], output_root: Path | None) -> None:
+    """Builds the edition, then rebuilds it whenever its records, the layouts or the assets change.
+
+    Each rebuild prints what changed, how long it took, and any problem; a failed rebuild leaves
+    the last good build in place. Example: compendium watch sources/2022-2023 --profile screen
+    """
+    paths = ProjectPaths.locate()
+
+    def rebuild() -> None:
+        try:
+            with progress.shown():
+                result = build_edition(edition_dir, paths, output_root, profiles=profiles or ("print", "screen"))
+        except CompendiumError as error:
+            _print_problems(error)
+            return
+        warnings = len(result.preflight.warnings)
+        click.echo(f"built {display_path(result.outputs['preflight'].parent)}/ in {result.seconds:.1f} s"
+                   + (f"; {warnings} preflight warnings (see preflight.json)" if warnings else ""))
+
+    with contextlib.suppress(KeyboardInterrupt):
+        watch(edition_dir, paths, rebuild, click.echo)
 
 
 @main.command("import-docx")
@@ -125,12 +157,16 @@ def _problems_reported() -> Iterator[None]:
     """Turns the pipeline's errors into messages and exit status 2; anything else stays a bug."""
     try:
         yield
-    except SourceProblems as error:
+    except CompendiumError as error:
+        _print_problems(error)
+        sys.exit(EXIT_PROBLEMS)
+
+
+def _print_problems(error: CompendiumError) -> None:
+    if isinstance(error, SourceProblems):
         for problem in error.problems:
             click.echo(str(problem), err=True)
         count = len(error.problems)
         click.echo(f"{count} problem{'s' if count != 1 else ''} found; nothing was written.", err=True)
-        sys.exit(EXIT_PROBLEMS)
-    except CompendiumError as error:
+    else:
         click.echo(f"error: {error}", err=True)
-        sys.exit(EXIT_PROBLEMS)
