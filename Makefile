@@ -6,7 +6,7 @@ VENV ?= .venv
 EDITION ?= sources/2022-2023
 BIN := $(VENV)/bin
 
-.PHONY: build test validate lint schema bootstrap clean
+.PHONY: build test bench validate lint schema bootstrap clean
 
 bootstrap:
 	@bash scripts/bootstrap.sh
@@ -19,8 +19,11 @@ validate: bootstrap
 
 test:
 	@bash scripts/bootstrap.sh --test
-	@$(BIN)/ruff check src tests tools
+	@$(BIN)/ruff check src tests tools benchmarks
 	@$(BIN)/python -m pytest
+
+bench: bootstrap
+	@$(BIN)/python benchmarks/run.py $(SIZES)
 
 schema: bootstrap
 	@$(BIN)/compendium schema

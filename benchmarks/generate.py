@@ -26,9 +26,11 @@ class _LiteralBlocks(yaml.SafeDumper):
     """Writes multi-line text as | blocks, as organisers do, so the records stay readable."""
 
 
-_LiteralBlocks.add_representer(
-    str, lambda dumper, text: dumper.represent_scalar("tag:yaml.org,2002:str", text, style="|" if "\n" in text else None)
-)
+def _text(dumper: yaml.SafeDumper, text: str) -> yaml.ScalarNode:
+    return dumper.represent_scalar("tag:yaml.org,2002:str", text, style="|" if "\n" in text else None)
+
+
+_LiteralBlocks.add_representer(str, _text)
 
 
 def generate(count: int, target: Path, pictures: bool = False) -> Path:

@@ -28,7 +28,7 @@ import psutil
 from pypdf import PdfReader
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from generate import generate  # noqa: E402  (a script beside this one, not a package)
+from generate import generate  # a script beside this one, not a package
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent

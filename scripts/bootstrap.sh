@@ -32,6 +32,6 @@ if [[ ! -f $stamp || pyproject.toml -nt $stamp || requirements.lock -nt $stamp ]
   echo "bootstrap: preparing the virtual environment in $VENV"
   python3 -m venv "$VENV"
   "$VENV/bin/pip" install -q --upgrade pip
-  "$VENV/bin/pip" install -q -c requirements.lock -e ".[test]"
+  "$VENV/bin/pip" install -q -c requirements.lock -e ".[test,bench]"
   touch "$stamp"
 fi
