@@ -21,19 +21,20 @@ def watched_folders(edition_dir: Path, paths: ProjectPaths) -> list[Path]:
 
 
 def watch(edition_dir: Path, paths: ProjectPaths, rebuild: Callable[[], None],
-          report: Callable[[str], None], stop_after: int | None = None) -> None:
-    """Runs ``rebuild`` now and after every batch of changes; ``report`` says what changed.
-
-    ``stop_after`` ends the watch after that many rebuilds caused by changes (for tests).
-    """
+          report: Callable[[str], None]) -> None:
+    """Runs ``rebuild`` now and after every batch of changes, until interrupted; ``report`` says what changed."""
     rebuild()
     folders = watched_folders(edition_dir, paths)
-    report(f"watching {', '.join(f'{display_path(folder)}/' for folder in folders)} (Ctrl+C to stop)")
-    for count, changes in enumerate(watchfiles.watch(*folders, debounce=300, step=50, rust_timeout=0), start=1):
+    announced = False
+    # an empty batch is a timeout: it means the watcher is running, so a change made now is seen
+    for changes in watchfiles.watch(*folders, debounce=300, step=50, rust_timeout=200, yield_on_timeout=True):
+        if not changes:
+            if not announced:
+                report(f"watching {', '.join(f'{display_path(folder)}/' for folder in folders)} (Ctrl+C to stop)")
+                announced = True
+            continue
         report(describe(change_path for _, change_path in changes))
         rebuild()
-        if stop_after is not None and count >= stop_after:
-            return
 
 
 def describe(changed: Iterable[str]) -> str:
