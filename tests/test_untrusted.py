@@ -6,7 +6,9 @@ refuses every socket, and one that kills builds at random moments and checks bui
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import io
 import os
 import random
 import re
@@ -27,7 +29,7 @@ from compendium.book import Book
 from compendium.errors import CompendiumError, SourceProblems
 from compendium.paths import ProjectPaths
 from compendium.pictures import UnsafePicture, check_picture, sanitised_svg
-from compendium.pipeline import load_collection
+from compendium.pipeline import build, load_collection
 from compendium.render_pdf import lay_out
 from compendium.resources import RestrictedFetcher, check_layout_files
 from compendium.write import StagedOutputs
@@ -106,13 +108,48 @@ def test_sanitised_svg_keeps_the_drawing_and_drops_what_runs() -> None:
         assert gone not in cleaned
 
 
+def png_data(size: tuple[int, int], mode: str = "RGB") -> str:
+    buffer = io.BytesIO()
+    Image.new(mode, size).save(buffer, "PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
 def test_an_svg_may_embed_a_png_but_not_name_a_file() -> None:
-    embedded = f'{SVG}><image href="data:image/png;base64,iVBORw0KGgo=" width="4" height="3"/></svg>'
+    embedded = f'{SVG}><image href="{png_data((4, 3))}" width="4" height="3"/></svg>'
     assert b"data:image/png" in sanitised_svg(embedded.encode())
     with pytest.raises(UnsafePicture, match=r"refers to 'photo\.png' outside the picture"):
         sanitised_svg(f'{SVG}><image xlink:href="photo.png" width="4" height="3"/></svg>'.encode())
     with pytest.raises(UnsafePicture, match="has a fill that loads another file"):
         sanitised_svg(f'{SVG}><rect width="4" height="3" fill="url(other.svg#paint)"/></svg>'.encode())
+
+
+@pytest.mark.parametrize(("svg", "refusal"), [
+    ('<image xml:base="http://example.invalid/" href="#a"/><g id="a"/>', None),  # xml:base is dropped
+    ('<style>@font-face{src:u\\72l(http://example.invalid/f.woff)}</style>', "has a style that loads"),
+    ("<style>rect{fill:URL('http://example.invalid/p.svg#x')}</style>", "has a style that loads"),
+    ('<rect style="background: image-set(\'x.png\' 1x)"/>', "has a style that loads"),
+    ('<image href="data:image/png;base64,PHN2Zy8+"/>', "embeds a picture that is not a picture"),
+    ('<image href="{bomb}"/>', "embeds a picture that has more than 40 megapixels"),
+], ids=["xml-base", "escaped-url", "url-in-stylesheet", "image-set", "svg-as-png", "embedded-bomb"])
+def test_svg_tricks_that_would_fetch_or_decode_too_much(svg: str, refusal: str | None) -> None:
+    data = f"{SVG}>{svg.replace('{bomb}', png_data((12_000, 12_000), '1'))}</svg>".encode()
+    if refusal is None:
+        assert b"example.invalid" not in sanitised_svg(data)
+    else:
+        with pytest.raises(UnsafePicture, match=re.escape(refusal)):
+            sanitised_svg(data)
+
+
+def test_an_svg_with_a_plain_doctype_is_accepted() -> None:
+    doctype = '<!DOCTYPE svg PUBLIC "-//W3C//DTD SVG 1.1//EN" "http://www.w3.org/Graphics/SVG/1.1/DTD/svg11.dtd">'
+    assert b"<rect" in sanitised_svg(f'{doctype}{SVG}><rect width="1" height="1"/></svg>'.encode())
+
+
+def test_a_phone_jpeg_with_several_pictures_is_a_jpeg(edition_copy: Path) -> None:
+    photo = Image.new("RGB", (64, 48), (200, 100, 50))
+    photo.save(edition_copy / "phone.jpg", "MPO", save_all=True, append_images=[photo.copy()])
+    assert Image.open(edition_copy / "phone.jpg").format == "MPO"
+    assert check_picture(edition_copy, "phone.jpg") is None
 
 
 # --- what the renderer may fetch --------------------------------------------------------------------------
@@ -141,6 +178,8 @@ def sockets_refused(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     "file:///etc/passwd",
     "file://{root}/layouts/../../outside.css",
     "data:text/html,<script>alert(1)</script>",
+    "data:image/png;base64,PHN2Zy8+",  # an SVG passed off as a PNG
+    "file://tracker.example.invalid{root}/layouts/pdf/book.css",  # a host is a name to resolve
 ])
 def test_the_fetcher_refuses_everything_outside_the_project(url: str, sockets_refused: list[str],
                                                              edition_copy: Path) -> None:
@@ -337,3 +376,34 @@ def test_a_layout_that_asks_for_the_network_is_refused_with_its_line(tmp_path: P
     assert re.search(r"book\.css:5: refused https://fonts\.example\.org/css\?family=PT\+Sans: only files inside "
                      r"the project may be used", str(raised.value)), str(raised.value)
     assert sockets_refused == []
+
+
+def test_an_output_folder_that_is_a_link_is_refused_and_left_alone(tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "2022-2023").symlink_to(elsewhere)
+
+    with pytest.raises(CompendiumError, match="is not a folder"), StagedOutputs(tmp_path / "out" / "2022-2023"):
+        pass
+
+    assert (tmp_path / "out" / "2022-2023").is_symlink()
+    assert leftovers(tmp_path / "out") == []
+
+
+def test_recovery_reads_a_folder_name_literally(tmp_path: Path) -> None:
+    """A killed build of edition «a» left its old outputs; building «[ab]» must not take them for its own."""
+    retired = tmp_path / ".a.retired-k1" / "a"
+    retired.mkdir(parents=True)
+    (retired / "compendium-a.pdf").write_bytes(b"%PDF a")
+
+    with StagedOutputs(tmp_path / "[ab]"):
+        pass
+
+    assert (retired / "compendium-a.pdf").exists()
+
+
+def test_a_profile_asked_for_twice_is_built_once(edition_copy: Path, tmp_path: Path) -> None:
+    result = build(edition_copy, ProjectPaths(ROOT), output_root=tmp_path / "out", profiles=("screen", "screen"))
+    assert len([key for key in result.outputs if key.startswith("practice-")]) == 10
+    assert len(list((tmp_path / "out" / edition_copy.name / "practices").glob("*.pdf"))) == 10

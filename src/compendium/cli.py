@@ -18,7 +18,7 @@ from .pipeline import build as build_edition
 from .pipeline import import_draft, load_collection, write_sources
 from .render_pdf import PROFILES
 from .schema import write_schemas
-from .watch import watch
+from .watch import watch, watched_folders
 
 DEFAULT_EDITION = Path("sources/2022-2023")
 EXIT_PROBLEMS = 2
@@ -90,6 +90,9 @@ def watch_command(edition_dir: Path, profiles: tuple[str, ...], output_root: Pat
     the last good build in place. Example: compendium watch sources/2022-2023 --profile screen
     """
     paths = ProjectPaths.locate()
+    output = (output_root or paths.build).resolve()
+    if any(output.is_relative_to(folder.resolve()) for folder in watched_folders(edition_dir, paths)):
+        raise click.UsageError(f"--output {output_root} is inside a watched folder; each build would start another")
 
     def rebuild() -> None:
         try:

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
-
-_ONE_LINE = re.compile(r"[\r\n\v\f\x1c-\x1e\x85\u2028\u2029]")
 
 
 @dataclass(frozen=True, order=True)
@@ -25,7 +23,12 @@ class Problem:
     def __str__(self) -> str:
         location = f"{self.file}:{self.line}" if self.line else f"{self.file}"
         text = f"{location}: {self.field}: {self.message}" if self.field else f"{location}: {self.message}"
-        return _ONE_LINE.sub(lambda match: repr(match[0])[1:-1], text)  # one problem, one line: "\n" shown escaped
+        # one problem, one line, and nothing a terminal would obey (ESC, BEL): such characters are shown escaped
+        return "".join(repr(character)[1:-1] if _is_control(character) else character for character in text)
+
+
+def _is_control(character: str) -> bool:
+    return character != "\t" and (unicodedata.category(character)[0] == "C" or character in "\u2028\u2029")
 
 
 class CompendiumError(Exception):

@@ -8,6 +8,7 @@ network; scripts and event handlers are dropped, and anything that would fetch i
 
 from __future__ import annotations
 
+import base64
 import io
 import re
 import warnings
@@ -15,6 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import tinycss2
 from lxml import etree
 from PIL import Image, ImageFile
 
@@ -32,7 +34,10 @@ SVG_NAMESPACE = "http://www.w3.org/2000/svg"
 XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
 # Pictures embedded in an SVG as data are self-contained; everything else in an href is a fetch.
 _EMBEDDED_PICTURE = re.compile(r"^data:image/(png|jpeg);base64,", re.IGNORECASE)
-_CSS_FETCH = re.compile(r"@import|url\(\s*['\"]?(?!#|data:image/(png|jpeg);base64,)", re.IGNORECASE)
+_DATA_FORMATS = {"png": "PNG", "jpeg": "JPEG"}
+# Phone cameras write JPEGs with a multi-picture segment, which Pillow names MPO; they are JPEGs.
+_SAME_FORMAT = {"JPEG": {"JPEG", "MPO"}}
+XML_BASE = "{http://www.w3.org/XML/1998/namespace}base"
 _DROPPED_ELEMENTS = {f"{{{SVG_NAMESPACE}}}script", f"{{{SVG_NAMESPACE}}}foreignObject"}
 
 
@@ -61,20 +66,21 @@ def check_picture(edition: Path, relative: str) -> str | None:
         if suffix == ".svg":
             sanitised_svg(path.read_bytes())
         else:
-            _check_raster(path.read_bytes() if size else b"", RASTER_FORMATS[suffix])
+            check_raster(path.read_bytes() if size else b"", RASTER_FORMATS[suffix])
     except UnsafePicture as problem:
         return f"{relative} {problem}"
     return None
 
 
-def _check_raster(data: bytes, expected: str) -> None:
+def check_raster(data: bytes, expected: str) -> None:
+    """Refuses data that is not a whole picture of the expected format within the limits."""
     with warnings.catch_warnings(), _truncation_is_an_error():
         # Pillow only warns below twice its own limit; any bomb must stop here, before WeasyPrint sees it
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
             with Image.open(io.BytesIO(data)) as image:
                 found, (width, height) = image.format, image.size
-                if found != expected:
+                if found not in _SAME_FORMAT.get(expected, {expected}):
                     raise UnsafePicture(f"holds {_format_name(found)}, not the {expected} its name says; "
                                         f"save it as {expected} or give it the right extension")
                 if width * height > MAX_PIXELS:
@@ -106,7 +112,8 @@ def _format_name(pillow_format: str | None) -> str:
 
 
 def sanitised_svg(data: bytes) -> bytes:
-    """The SVG without scripts or event handlers; refuses entities and references to anything outside it."""
+    """The SVG without scripts or event handlers; refuses entities and anything that would fetch or decode
+    more than the picture itself: references outside it, CSS that loads, embedded pictures over the limits."""
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, remove_comments=True,
                              remove_pis=True, huge_tree=False)
     try:
@@ -115,8 +122,8 @@ def sanitised_svg(data: bytes) -> bytes:
         raise UnsafePicture(f"is not a well-formed SVG (line {error.lineno}: {error.msg})") from None
     if root is None or root.tag != f"{{{SVG_NAMESPACE}}}svg":
         raise UnsafePicture("is not an SVG picture: expected an <svg> element in the SVG namespace")
-    tree = root.getroottree()
-    if tree.docinfo.internalDTD is not None and tree.docinfo.internalDTD.iterentities():
+    dtd = root.getroottree().docinfo.internalDTD
+    if dtd is not None and any(True for _ in dtd.iterentities()):
         raise UnsafePicture("declares XML entities; export it again as a plain SVG")
     for element in list(root.iter()):
         if not isinstance(element.tag, str):  # entity references left unresolved
@@ -125,16 +132,54 @@ def sanitised_svg(data: bytes) -> bytes:
             element.getparent().remove(element)
             continue
         for name, value in element.attrib.items():
-            local = etree.QName(name).localname
-            if local.lower().startswith("on"):
-                del element.attrib[name]
-            elif name in ("href", XLINK_HREF) and not (value.startswith("#") or _EMBEDDED_PICTURE.match(value)):
-                raise UnsafePicture(f"refers to {value!r} outside the picture (line {element.sourceline}); "
-                                    "embed what it shows or remove the reference")
-            elif _CSS_FETCH.search(value):  # style="…url(…)", fill="url(other.svg#paint)"
-                raise UnsafePicture(f"has a {local} that loads another file (line {element.sourceline}); "
-                                    "remove the url() or @import")
-        if element.tag == f"{{{SVG_NAMESPACE}}}style" and _CSS_FETCH.search(element.text or ""):
+            _check_attribute(element, name, value)
+        if element.tag == f"{{{SVG_NAMESPACE}}}style" and _css_loads(
+                tinycss2.parse_stylesheet(element.text or "", skip_comments=True)):
             raise UnsafePicture(f"has a style that loads another file (line {element.sourceline}); "
-                                "remove the url() or @import")
+                                "remove its url(), @import or @font-face")
     return etree.tostring(root, xml_declaration=True, encoding="utf-8")
+
+
+def _check_attribute(element: etree._Element, name: str, value: str) -> None:
+    """Drops what runs or rebases addresses; refuses what fetches or embeds an unchecked picture."""
+    local = etree.QName(name).localname
+    if local.lower().startswith("on") or name == XML_BASE:
+        del element.attrib[name]  # handlers never run in print; xml:base would turn #a into an address
+    elif name in ("href", XLINK_HREF):
+        address = value.strip()
+        if embedded := _EMBEDDED_PICTURE.match(address):
+            try:
+                check_raster(base64.b64decode(address[embedded.end():], validate=False), _DATA_FORMATS[
+                    embedded[1].lower()])
+            except (UnsafePicture, ValueError) as problem:
+                raise UnsafePicture(f"embeds a picture that {problem} (line {element.sourceline})") from None
+        elif not address.startswith("#"):
+            raise UnsafePicture(f"refers to {value!r} outside the picture (line {element.sourceline}); "
+                                "embed what it shows or remove the reference")
+    elif _css_loads(tinycss2.parse_component_value_list(value, skip_comments=True)):
+        raise UnsafePicture(f"has a {local} that loads another file (line {element.sourceline}); "
+                            "remove the url()")
+
+
+def _css_loads(nodes: list) -> bool:
+    """True when CSS would fetch: an at-rule (@import, @font-face), or url()/src() not to a #fragment.
+
+    The tokenizer has already undone CSS escapes, so «u\\72l(» is seen as url( too.
+    """
+    for node in nodes:
+        if node.type == "at-rule":
+            return True
+        if node.type == "url" and not node.value.strip().startswith("#"):
+            return True
+        if node.type == "function":
+            if node.lower_name in ("url", "src", "image-set", "image"):
+                strings = [argument.value for argument in node.arguments if argument.type == "string"]
+                if not (strings and strings[0].strip().startswith("#")):
+                    return True
+            if _css_loads(node.arguments):
+                return True
+        if node.type == "qualified-rule" and _css_loads([*node.prelude, *(node.content or [])]):
+            return True
+        if node.type in ("() block", "[] block", "{} block") and _css_loads(node.content):
+            return True
+    return False

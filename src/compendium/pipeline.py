@@ -120,7 +120,7 @@ def _render(collection: Collection, paths: ProjectPaths, profiles: Sequence[str]
     The screen profile, which also cuts the per-practice PDFs, is laid out here together with the
     draft and the map, while each other profile is laid out in a worker process.
     """
-    here, *elsewhere = sorted(profiles, key=lambda name: name != "screen")
+    here, *elsewhere = sorted(dict.fromkeys(profiles), key=lambda name: name != "screen")
     with ProcessPoolExecutor(len(elsewhere), mp_context=_WORKERS) if elsewhere else nullcontext() as workers:
         log.info("Step 3 - Laying out the %s", " and ".join(f"{name} PDF" for name in (here, *elsewhere)))
         laid_out = {name: workers.submit(render_pdf, collection, paths, PROFILES[name], made) for name in elsewhere}

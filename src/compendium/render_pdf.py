@@ -186,7 +186,7 @@ def render_pdf(collection: Collection, paths: ProjectPaths, profile: Profile, ma
     _date(document, made)
     whole = _written(document, profile, anchors)
     practices = {}
-    if profile is SCREEN:
+    if profile.name == SCREEN.name:  # by name: a worker process unpickles its own copy
         for practice in collection.practices:
             first = anchors[f"practice-{practice.id}"][0]
             spread = document.copy(document.pages[first:first + 2])
@@ -198,8 +198,11 @@ def render_pdf(collection: Collection, paths: ProjectPaths, profile: Profile, ma
 
 def _written(document: Document, profile: Profile, anchors: dict[str, tuple[int, float]]) -> RenderedPdf:
     identity = f"compendium:{profile.name}:{document.metadata.title}:{document.metadata.created}"
-    data = document.write_pdf(pdf_variant=profile.pdf_variant, pdf_identifier=identity.encode(),
-                              finisher=_finisher(profile, identity), **profile.write_options)
+    with _weasyprint_messages() as messages:  # pictures inside SVGs are fetched only now, while drawing
+        data = document.write_pdf(pdf_variant=profile.pdf_variant, pdf_identifier=identity.encode(),
+                                  finisher=_finisher(profile, identity), **profile.write_options)
+    if messages:
+        raise CompendiumError(f"the PDF could not be written cleanly: {'; '.join(messages)}")
     pages = {name: index + 1 for name, (index, _) in anchors.items()}
     title = document.metadata.title or ""
     return RenderedPdf(data, profile, len(document.pages), pages, title, tuple(overflowing_text(document)))

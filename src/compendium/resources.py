@@ -8,6 +8,8 @@ line that asked for it when a layout did.
 
 from __future__ import annotations
 
+import base64
+import mimetypes
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,7 +20,7 @@ from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from .errors import Problem, SourceProblems, display_path
 from .paths import ProjectPaths
-from .pictures import UnsafePicture, sanitised_svg
+from .pictures import UnsafePicture, check_raster, sanitised_svg
 
 _FONT_SIGNATURES = (b"\x00\x01\x00\x00", b"OTTO", b"true", b"wOFF", b"wOF2")
 _CSS_AT_RULES_WITH_FILES = {"font-face", "color-profile"}
@@ -34,28 +36,43 @@ class RestrictedFetcher(URLFetcher):
         self.edition = edition.resolve()
         self.allowed = [folder.resolve() for folder in (paths.layouts, paths.assets, edition)]
         self.refused: list[str] = []
+        self.reasons: dict[str, str] = {}
 
     def fetch(self, url: str, headers: dict | None = None) -> URLFetcherResponse:  # type: ignore[override]
         parts = urlsplit(url)
-        if parts.scheme == "data" and _EMBEDDED_PICTURE.match(url):
-            return super().fetch(url, headers)
-        path = Path(unquote(parts.path)).resolve() if parts.scheme == "file" else None
-        if path is None or not any(path.is_relative_to(folder) for folder in self.allowed):
+        try:
+            if parts.scheme == "data":
+                return self._embedded(url)
+            # a host, even in file://host/path, is a name to resolve: never
+            if parts.scheme != "file" or parts.netloc not in ("", "localhost"):
+                raise ValueError("only files inside the project may be used")
+            path = Path(unquote(parts.path)).resolve()
+            if not any(path.is_relative_to(folder) for folder in self.allowed):
+                raise ValueError("only files inside the project may be used")
+            data = path.read_bytes()  # read here, the file checked, rather than opened again by name
+            if path.suffix.lower() == ".svg" and path.is_relative_to(self.edition):
+                # the edition's pictures come from outside; validation has refused the unsafe ones
+                return URLFetcherResponse(url, sanitised_svg(data), {"Content-Type": "image/svg+xml"})
+            return URLFetcherResponse(url, data, {"Content-Type": mimetypes.guess_type(path.name)[0] or ""})
+        except (OSError, ValueError, UnsafePicture) as error:
             self.refused.append(url)
-            raise ValueError(f"refused to load {url}: only files inside the project may be used")
-        if path.suffix.lower() == ".svg" and path.is_relative_to(self.edition):
-            # the edition's pictures come from outside; validation has refused the unsafe ones
-            try:
-                return URLFetcherResponse(url, sanitised_svg(path.read_bytes()), {"Content-Type": "image/svg+xml"})
-            except (OSError, UnsafePicture) as error:
-                self.refused.append(url)
-                raise ValueError(f"refused to load {url}: {error}") from None
-        return super().fetch(url, headers)
+            self.reasons[url] = str(error)
+            raise ValueError(f"refused to load {url}: {error}") from None
+
+    @staticmethod
+    def _embedded(url: str) -> URLFetcherResponse:
+        """A PNG or JPEG embedded as data, within the limits of any picture; nothing else comes as data."""
+        embedded = _EMBEDDED_PICTURE.match(url)
+        if not embedded:
+            raise ValueError("only PNG and JPEG pictures may be embedded as data")
+        data = base64.b64decode(url[embedded.end():])
+        check_raster(data, embedded[1].upper())
+        return URLFetcherResponse(url, data, {"Content-Type": f"image/{embedded[1].lower()}"})
 
     def refusals(self) -> str:
         """The refused addresses, each with the layout file and line that asks for it, when one does."""
-        return "; ".join(f"{where_in_layouts(self.paths, url)}refused {url}: only files inside the project "
-                         "may be used" for url in self.refused)
+        return "; ".join(f"{where_in_layouts(self.paths, url)}refused {url[:200]}: {self.reasons[url]}"
+                         for url in self.refused)
 
 
 def where_in_layouts(paths: ProjectPaths, url: str) -> str:

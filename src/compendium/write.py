@@ -10,12 +10,15 @@ from __future__ import annotations
 import ctypes
 import errno
 import fcntl
+import glob
 import os
 import shutil
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from types import TracebackType
+
+from .errors import CompendiumError
 
 _STAGING, _RETIRED = "staging", "retired"
 
@@ -34,13 +37,19 @@ class StagedOutputs:
         self._staging: Path | None = None
 
     def __enter__(self) -> StagedOutputs:
+        if self.folder.is_symlink() or (self.folder.exists() and not self.folder.is_dir()):
+            raise CompendiumError(f"{self.folder} is not a folder; move it away so the build can write there")
         self.folder.parent.mkdir(parents=True, exist_ok=True)
         # one build per output folder at a time, so that sweeping cannot remove a running build's files
         self._lock = os.open(self.folder.parent / f".{self.folder.name}.lock", os.O_RDWR | os.O_CREAT, 0o666)
-        fcntl.flock(self._lock, fcntl.LOCK_EX)
-        _recover(self.folder)
-        self._staging = Path(tempfile.mkdtemp(dir=self.folder.parent, prefix=_hidden(self.folder, _STAGING)))
-        os.chmod(self._staging, 0o777 & ~_umask())  # mkdtemp makes folders private; outputs are for sharing
+        try:
+            fcntl.flock(self._lock, fcntl.LOCK_EX)
+            _recover(self.folder)
+            self._staging = Path(tempfile.mkdtemp(dir=self.folder.parent, prefix=_hidden(self.folder, _STAGING)))
+            os.chmod(self._staging, 0o777 & ~_umask())  # mkdtemp makes folders private; outputs are for sharing
+        except BaseException:
+            os.close(self._lock)
+            raise
         return self
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
@@ -102,7 +111,7 @@ def _hidden(folder: Path, role: str) -> str:
 def _recover(folder: Path) -> None:
     """Clears what a killed build left beside ``folder``; restores the old folder if it died mid-swap."""
     for role in (_RETIRED, _STAGING):
-        for leftover in sorted(folder.parent.glob(f"{_hidden(folder, role)}*")):
+        for leftover in sorted(folder.parent.glob(f"{glob.escape(_hidden(folder, role))}*")):
             previous = leftover / folder.name
             if role == _RETIRED and previous.is_dir() and not folder.exists():
                 os.rename(previous, folder)
