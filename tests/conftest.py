@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import subprocess
@@ -15,6 +16,13 @@ from compendium.pipeline import BuildResult, build
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_EDITION = ROOT / "sources" / "2022-2023"
+
+
+def snapshot(folder: Path) -> dict[str, str]:
+    """Every file under ``folder`` (links too) by relative path, with a digest of its bytes: two snapshots
+    are equal when nothing in the folder was added, removed or changed."""
+    return {path.relative_to(folder).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
+            for path in sorted(folder.rglob("*")) if path.is_file() or path.is_symlink()}
 
 
 @pytest.fixture(scope="session")

@@ -20,7 +20,6 @@ smallest input hypothesis found, which belongs in the hand-written tests once fi
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import re
 import shutil
@@ -50,6 +49,8 @@ from compendium.prose import (
     parse_rich_line,
 )
 from compendium.validate import validate_file
+
+from .conftest import snapshot
 
 ROOT = Path(__file__).resolve().parents[1]
 EDITION = ROOT / "sources" / "2022-2023"
@@ -515,12 +516,6 @@ def project_copy() -> Iterator[Path]:
             (root / "out" / "2022-2023" / name).write_bytes(content)
         with contextlib.chdir(root):
             yield root
-
-
-def snapshot(folder: Path) -> dict[str, str]:
-    """Every file under a folder, hidden ones too, with a digest of its bytes."""
-    return {path.relative_to(folder).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
-            for path in sorted(folder.rglob("*")) if path.is_file() or path.is_symlink()}
 
 
 def run_cli(*arguments: str) -> tuple[int, str, str]:

@@ -19,6 +19,8 @@ from compendium.errors import SourceProblems
 from compendium.palette import load_palette
 from compendium.pipeline import build
 
+from .conftest import snapshot
+
 A4_PT = (595.28, 841.89)
 
 
@@ -32,11 +34,6 @@ BLEED_PT = 3 * 72 / 25.4
 
 def pdf_outputs(result) -> dict[str, Path]:
     return {key: path for key, path in result.outputs.items() if path.suffix == ".pdf"}
-
-
-def snapshot(folder: Path) -> dict[str, bytes]:
-    return {path.relative_to(folder).as_posix(): path.read_bytes() for path in sorted(folder.rglob("*"))
-            if path.is_file()}
 
 
 def test_print_pdf_has_a4_trim_3mm_bleed_and_room_for_crop_marks(default_build):

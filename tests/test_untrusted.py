@@ -34,6 +34,8 @@ from compendium.render_pdf import lay_out
 from compendium.resources import RestrictedFetcher, check_layout_files
 from compendium.write import StagedOutputs
 
+from .conftest import snapshot
+
 ROOT = Path(__file__).resolve().parents[1]
 PRACTICE = Path("practices") / "anuchinsky-beekeeping.yaml"
 SVG = '<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" viewBox="0 0 40 30"'
@@ -54,12 +56,6 @@ else:
     from compendium.cli import main
     main(sys.argv[1:])
 """
-
-
-def snapshot(folder: Path) -> dict[str, str]:
-    """Every file under ``folder`` by relative path, with a hash of its bytes."""
-    return {path.relative_to(folder).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
-            for path in sorted(folder.rglob("*")) if path.is_file()}
 
 
 def leftovers(output_root: Path) -> list[str]:
