@@ -33,7 +33,7 @@ _EXPECTED = "expected a .jpg, .png or .svg file"
 SVG_NAMESPACE = "http://www.w3.org/2000/svg"
 XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
 # Pictures embedded in an SVG as data are self-contained; everything else in an href is a fetch.
-_EMBEDDED_PICTURE = re.compile(r"^data:image/(png|jpeg);base64,", re.IGNORECASE)
+EMBEDDED_PICTURE = re.compile(r"^data:image/(png|jpeg);base64,", re.IGNORECASE)
 _DATA_FORMATS = {"png": "PNG", "jpeg": "JPEG"}
 # Phone cameras write JPEGs with a multi-picture segment, which Pillow names MPO; they are JPEGs.
 _SAME_FORMAT = {"JPEG": {"JPEG", "MPO"}}
@@ -147,7 +147,7 @@ def _check_attribute(element: etree._Element, name: str, value: str) -> None:
         del element.attrib[name]  # handlers never run in print; xml:base would turn #a into an address
     elif name in ("href", XLINK_HREF):
         address = value.strip()
-        if embedded := _EMBEDDED_PICTURE.match(address):
+        if embedded := EMBEDDED_PICTURE.match(address):
             try:
                 check_raster(base64.b64decode(address[embedded.end():], validate=False), _DATA_FORMATS[
                     embedded[1].lower()])

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import mimetypes
-import re
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -20,11 +19,10 @@ from weasyprint.urls import URLFetcher, URLFetcherResponse
 
 from .errors import Problem, SourceProblems, display_path
 from .paths import ProjectPaths
-from .pictures import UnsafePicture, check_raster, sanitised_svg
+from .pictures import EMBEDDED_PICTURE, UnsafePicture, check_raster, sanitised_svg
 
 _FONT_SIGNATURES = (b"\x00\x01\x00\x00", b"OTTO", b"true", b"wOFF", b"wOF2")
 _CSS_AT_RULES_WITH_FILES = {"font-face", "color-profile"}
-_EMBEDDED_PICTURE = re.compile(r"^data:image/(png|jpeg);base64,", re.IGNORECASE)
 
 
 class RestrictedFetcher(URLFetcher):
@@ -62,7 +60,7 @@ class RestrictedFetcher(URLFetcher):
     @staticmethod
     def _embedded(url: str) -> URLFetcherResponse:
         """A PNG or JPEG embedded as data, within the limits of any picture; nothing else comes as data."""
-        embedded = _EMBEDDED_PICTURE.match(url)
+        embedded = EMBEDDED_PICTURE.match(url)
         if not embedded:
             raise ValueError("only PNG and JPEG pictures may be embedded as data")
         data = base64.b64decode(url[embedded.end():])
