@@ -17,7 +17,7 @@ from pypdf.generic import ContentStream
 from compendium.cli import main
 from compendium.errors import SourceProblems
 from compendium.palette import load_palette
-from compendium.pipeline import build
+from compendium.pipeline import CACHE, build
 
 from .conftest import snapshot
 
@@ -255,7 +255,8 @@ def test_a_failing_build_leaves_the_previous_outputs_as_they_were(edition_copy, 
     with pytest.raises(SourceProblems):
         build(edition_copy, project, output_root=tmp_path / "out", profiles=("screen",))
     assert snapshot(folder) == before
-    assert sorted(path.name for path in (tmp_path / "out").iterdir()) == [f".{folder.name}.lock", folder.name]
+    beside = sorted(path.name for path in (tmp_path / "out").iterdir())
+    assert beside == sorted([CACHE, f".{folder.name}.lock", folder.name])
 
 
 def delta_e(first, second) -> float:

@@ -29,7 +29,7 @@ from compendium.book import Book
 from compendium.errors import CompendiumError, SourceProblems
 from compendium.paths import ProjectPaths
 from compendium.pictures import UnsafePicture, check_picture, sanitised_svg
-from compendium.pipeline import build, load_collection
+from compendium.pipeline import CACHE, build, load_collection
 from compendium.render_pdf import lay_out
 from compendium.resources import RestrictedFetcher, check_layout_files
 from compendium.write import StagedOutputs
@@ -40,27 +40,33 @@ ROOT = Path(__file__).resolve().parents[1]
 PRACTICE = Path("practices") / "anuchinsky-beekeeping.yaml"
 SVG = '<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" viewBox="0 0 40 30"'
 
-# Runs the command line with an audit hook that refuses to create, resolve or connect any socket
-# and says so on stderr; audit hooks see every socket Python makes, whichever library makes it.
+# An audit hook, installed in every Python process of the run (as sitecustomize, so the worker
+# processes have it too), that refuses to create, resolve or connect any network socket and says so
+# on stderr. Audit hooks see every socket Python makes, whichever library makes it. Unix sockets
+# stay allowed: they are how the layout workers are started, and they never leave the machine.
 NO_SOCKETS = """
-import sys
+import socket, sys
 def refuse(event, args):
-    if event.startswith("socket."):
-        sys.stderr.write(f"SOCKET {event} {args!r}\\n")
-        raise PermissionError(f"no sockets in this test: {event}")
+    if not event.startswith("socket."):
+        return
+    family = args[1] if event == "socket.__new__" else getattr(args[0], "family", None)
+    if family == socket.AF_UNIX:
+        return
+    sys.stderr.write(f"SOCKET {event} {args!r}\\n")
+    raise PermissionError(f"no sockets in this test: {event}")
 sys.addaudithook(refuse)
-if sys.argv[1] == "--control":
-    import urllib.request
-    urllib.request.urlopen("http://example.org/", timeout=1)
-else:
-    from compendium.cli import main
-    main(sys.argv[1:])
 """
+CONTROL = """
+import urllib.request
+urllib.request.urlopen("http://example.org/", timeout=1)
+"""
+COMMAND_LINE = "import sys; from compendium.cli import main; main(sys.argv[1:])"
 
 
 def leftovers(output_root: Path) -> list[str]:
-    """Hidden staging or retired folders beside the editions' output folders (the lock file is kept)."""
-    return sorted(path.name for path in output_root.iterdir() if path.name.startswith(".") and path.is_dir())
+    """Hidden staging or retired folders beside the editions' output folders (the lock file and cache are kept)."""
+    return sorted(path.name for path in output_root.iterdir()
+                  if path.name.startswith(".") and path.is_dir() and path.name != CACHE)
 
 
 # --- pictures ---------------------------------------------------------------------------------------------
@@ -219,14 +225,17 @@ def test_a_missing_or_broken_layout_font_is_named_with_its_stylesheet_line(tmp_p
 
 # --- the whole command line, in a subprocess ----------------------------------------------------------------
 
-def run_without_sockets(arguments: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-c", NO_SOCKETS, *arguments], cwd=cwd, capture_output=True,
-                          text=True, timeout=300)
+def run_without_sockets(code: str, arguments: list[str], cwd: Path, hooks: Path) -> subprocess.CompletedProcess[str]:
+    hooks.mkdir(exist_ok=True)
+    (hooks / "sitecustomize.py").write_text(NO_SOCKETS, encoding="utf-8")
+    environment = os.environ | {"PYTHONPATH": os.pathsep.join(filter(None, [str(hooks), os.environ.get("PYTHONPATH")]))}
+    return subprocess.run([sys.executable, "-c", code, *arguments], cwd=cwd, capture_output=True, text=True,
+                          timeout=300, env=environment)
 
 
 def test_the_socket_guard_catches_a_fetch(tmp_path: Path) -> None:
     """The control: the same harness does catch Python opening a connection."""
-    result = run_without_sockets(["--control"], tmp_path)
+    result = run_without_sockets(CONTROL, [], tmp_path, tmp_path / "hooks")
     assert result.returncode != 0
     assert "SOCKET socket." in result.stderr
 
@@ -246,8 +255,8 @@ def test_a_build_opens_no_socket_and_prints_markup_from_records_as_text(edition_
         f'{SVG} onload="fetch(\'http://example.org\')"><script>alert(1)</script>'
         '<rect width="40" height="30" fill="#3a7"/></svg>', encoding="utf-8")
 
-    result = run_without_sockets(["build", str(edition_copy), "--profile", "screen", "--output", str(tmp_path / "out")],
-                                 cwd=ROOT)
+    result = run_without_sockets(COMMAND_LINE, ["build", str(edition_copy), "--profile", "screen",
+                                                 "--output", str(tmp_path / "out")], ROOT, tmp_path / "hooks")
 
     assert result.returncode == 0, result.stderr
     assert "SOCKET" not in result.stderr
@@ -273,23 +282,30 @@ def build_command(edition: Path, output_root: Path) -> list[str]:
 
 def test_a_build_killed_at_any_moment_leaves_the_previous_outputs(edition_copy: Path, tmp_path: Path) -> None:
     output_root = tmp_path / "out"
-    started = time.monotonic()
     subprocess.run(build_command(edition_copy, output_root), cwd=ROOT, check=True, capture_output=True, timeout=300)
-    full_build = time.monotonic() - started
     folder = output_root / edition_copy.name
-    previous = snapshot(folder)
     practice = edition_copy / PRACTICE
     text = practice.read_text(encoding="utf-8")
-    # every killed build would write different bytes, so an unchanged folder means nothing was replaced
-    practice.write_text(text.replace("participants:\n  count: 3", "participants:\n  count: 4"), encoding="utf-8")
 
-    moments = random.Random(6).sample(range(5, 90), 8)  # percent of a full build
+    def edit(count: int) -> None:
+        """A change that any build would write, and that no earlier build has laid out and cached."""
+        practice.write_text(text.replace("participants:\n  count: 3", f"participants:\n  count: {count}"),
+                            encoding="utf-8")
+
+    edit(100)
+    started = time.monotonic()  # the builds killed below lay out one spread again, like this one
+    subprocess.run(build_command(edition_copy, output_root), cwd=ROOT, check=True, capture_output=True, timeout=300)
+    rebuild = time.monotonic() - started
+    previous = snapshot(folder)
+
+    moments = random.Random(6).sample(range(5, 90), 8)  # percent of a rebuild
     killed = 0
-    for percent in sorted(moments):
+    for count, percent in enumerate(sorted(moments), start=4):
+        edit(count)
         # its own process group, so that the kill takes its worker processes too, as a killed terminal does
         process = subprocess.Popen(build_command(edition_copy, output_root), cwd=ROOT, start_new_session=True,
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(full_build * percent / 100)
+        time.sleep(rebuild * percent / 100)
         os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=60)
         if process.returncode == -signal.SIGKILL:

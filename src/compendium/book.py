@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from itertools import groupby
+from typing import Literal
 
 from .model import Award, Collection, Edition, Foreword, Geography, Practice, Result, Rules
 
@@ -51,8 +52,11 @@ class Book:
     practices_by_year: tuple[tuple[int, tuple[Practice, ...]], ...]
     geography_stats: tuple[Stat, ...]
     winner_regions: frozenset[str]
-    measuring: bool = False
-    """True for the run that measures overflowing spreads: only those spreads are laid out."""
+    part: Literal["whole", "frame", "spreads", "measure"] = "whole"
+    """What one layout holds: the ``whole`` book; its ``frame``, all but the spreads, which it leaves
+    as empty pages; a run of consecutive ``spreads`` alone; or the spreads to ``measure`` on endless pages."""
+    first_page: int = 1
+    """The book's page number of the first page of a ``spreads`` layout."""
 
     @classmethod
     def of(cls, collection: Collection) -> Book:

@@ -6,13 +6,9 @@ Nothing is written before all is checked; importing a draft follows the same rul
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import os
-import sys
 import time
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
-from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,8 +31,8 @@ from .preflight import (
     missing_optional,
     read_pdfs,
 )
+from .render_book import LayoutRunner, RenderedBook, render_books
 from .render_docx import render_docx
-from .render_pdf import PROFILES, RenderedBook, render_pdf
 from .subjects import load_subjects
 from .validate import build_collection
 from .write import StagedOutputs, write_files
@@ -44,9 +40,8 @@ from .write import StagedOutputs, write_files
 log = logging.getLogger("compendium")
 
 MAP_PNG_WIDTH_MM = 190  # as printed in the book
-# Profiles beyond the first are laid out in worker processes, started from a clean server process
-# rather than forked from this one, which may hold font and layout state (in `watch`, say).
-_WORKERS = multiprocessing.get_context("forkserver" if sys.platform == "linux" else "spawn")
+CACHE = ".cache"
+"""The folder, beside the editions' output folders, that keeps laid-out parts between builds."""
 MAP_PNG_DPI = 300
 
 
@@ -94,8 +89,9 @@ def build(edition_dir: Path, paths: ProjectPaths, output_root: Path | None = Non
     check_tools()
     collection = load_collection(edition_dir, paths)
     made = build_date(collection.edition)
-    folder = (output_root or paths.build) / collection.slug
-    rendered, draft, png = _render(collection, paths, profiles, made)
+    root = output_root or paths.build
+    folder = root / collection.slug
+    rendered, draft, png = _render(collection, paths, profiles, made, root / CACHE / collection.slug)
     outputs = _output_paths(folder, collection, rendered)
     log.info("Step 5 - Checking the outputs")
     with StagedOutputs(folder) as staged:
@@ -113,27 +109,21 @@ def build(edition_dir: Path, paths: ProjectPaths, output_root: Path | None = Non
     return BuildResult(outputs, preflight, committed, time.perf_counter() - started)
 
 
-def _render(collection: Collection, paths: ProjectPaths, profiles: Sequence[str],
-            made: datetime) -> tuple[dict[str, RenderedBook], bytes, bytes]:
-    """Steps 3–4: the PDFs of every profile, the Word draft and the map PNG, using every core there is.
+def _render(collection: Collection, paths: ProjectPaths, profiles: Sequence[str], made: datetime,
+            cache_folder: Path) -> tuple[dict[str, RenderedBook], bytes, bytes]:
+    """Steps 3–4: the PDFs of every profile, laid out on every core, then the Word draft and the map PNG."""
+    profiles = sorted(dict.fromkeys(profiles), key=lambda name: name != "screen")
+    with LayoutRunner() as runner:
+        log.info("Step 3 - Laying out the %s", " and ".join(f"{name} PDF" for name in profiles))
+        rendered = render_books(collection, paths, profiles, made, cache_folder, runner)
+    log.info("Step 4 - Drawing the map as PNG and writing the Word draft")
 
-    The screen profile, which also cuts the per-practice PDFs, is laid out here together with the
-    draft and the map, while each other profile is laid out in a worker process.
-    """
-    here, *elsewhere = sorted(dict.fromkeys(profiles), key=lambda name: name != "screen")
-    with ProcessPoolExecutor(len(elsewhere), mp_context=_WORKERS) if elsewhere else nullcontext() as workers:
-        log.info("Step 3 - Laying out the %s", " and ".join(f"{name} PDF" for name in (here, *elsewhere)))
-        laid_out = {name: workers.submit(render_pdf, collection, paths, PROFILES[name], made) for name in elsewhere}
-        rendered = {here: render_pdf(collection, paths, PROFILES[here], made)}
-        log.info("Step 4 - Drawing the map as PNG and writing the Word draft")
+    def map_png(width_mm: float) -> bytes:
+        return draw_geography_map(collection, paths, width_mm).png(paths.fonts, MAP_PNG_DPI)
 
-        def map_png(width_mm: float) -> bytes:
-            return draw_geography_map(collection, paths, width_mm).png(paths.fonts, MAP_PNG_DPI)
-
-        pages = rendered[here].book.anchor_pages  # every profile places the sections alike
-        draft = render_docx(collection, paths, pages, map_png, sources_digest(collection.directory), made)
-        png = map_png(MAP_PNG_WIDTH_MM)
-        return rendered | {name: future.result() for name, future in laid_out.items()}, draft, png
+    pages = rendered[profiles[0]].book.anchor_pages  # every profile places the sections alike
+    draft = render_docx(collection, paths, pages, map_png, sources_digest(collection.directory), made)
+    return rendered, draft, map_png(MAP_PNG_WIDTH_MM)
 
 
 def _output_paths(folder: Path, collection: Collection, rendered: dict[str, RenderedBook]) -> dict[str, Path]:

@@ -25,7 +25,7 @@ from PIL import Image
 from .book import Book, page_plan
 from .errors import CompendiumError
 from .model import Collection
-from .render_pdf import RenderedPdf
+from .render_book import RenderedPdf
 
 Severity = Literal["warning", "notice"]
 TOOLS = ("pdffonts", "pdfimages", "qpdf")

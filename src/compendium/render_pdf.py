@@ -6,26 +6,28 @@ for screens, from which each practice's own two-page PDF is also cut.
 
 from __future__ import annotations
 
-import copy
 import logging
 import re
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
 
 import jinja2
 import pydyf
 from markupsafe import Markup, escape
-from weasyprint import HTML
+from weasyprint import CSS, HTML
 from weasyprint.document import Document
 from weasyprint.formatting_structure import boxes
 from weasyprint.text.fonts import FontConfiguration
 
 from .book import Book, award_label, award_short, result_groups
-from .errors import CompendiumError, Problem, SourceProblems
+from .errors import CompendiumError, Problem
 from .geography_map import draw_geography_map
+from .layout_cache import LaidOut
 from .model import Collection, Practice, SourceLocation
 from .palette import ColourSpace, load_palette
 from .paths import ProjectPaths
@@ -36,6 +38,7 @@ from .typography import typeset_runs
 PX_PER_MM = 96 / 25.4
 PT_PER_MM = 72 / 25.4
 TEMPLATE = "book.html.j2"
+STYLESHEET = "book.css"
 PADDING_ANCHOR = "padding-pages"
 OVERFLOW_TOLERANCE_PX = 1.5
 _RANDOM_DOCUMENT_ID = re.compile(rb"xmp\.did:[0-9a-f-]{36}")
@@ -60,10 +63,12 @@ class Profile:
     """Placed images below this resolution are reported."""
     whole_sheets: bool = False
     """True when the page count must fill whole folded sheets, with blank pages before the back cover."""
+    whole_fonts: bool = False
+    """True to embed each font file whole, as printing houses prefer, rather than the glyphs used."""
 
 
-PRINT = Profile("print", "cmyk", "pdf/x-4", {"full_fonts": True}, bleed_mm=3, mark_room_mm=6,
-                stylesheet="print.css", min_ppi=300, whole_sheets=True)
+PRINT = Profile("print", "cmyk", "pdf/x-4", bleed_mm=3, mark_room_mm=6, stylesheet="print.css", min_ppi=300,
+                whole_sheets=True, whole_fonts=True)
 SCREEN = Profile("screen", "rgb", "pdf/ua-1", {"dpi": 150, "optimize_images": True, "jpeg_quality": 85}, min_ppi=96)
 PROFILES = {profile.name: profile for profile in (PRINT, SCREEN)}
 
@@ -117,95 +122,122 @@ def _figure_value(spans: tuple[Span, ...]) -> Markup:
 
 
 def render_html(book: Book, collection: Collection, paths: ProjectPaths, profile: Profile = SCREEN) -> str:
-    """The book as one HTML document for one profile; what WeasyPrint lays out."""
-    colours = load_palette(paths.palette).css(profile.colour_space)
+    """The book, or the part of it ``book.part`` names, as one HTML document; what WeasyPrint lays out."""
+    return BookTemplate(collection, paths, profile).render(book)
 
-    def geography_map(width_mm: float) -> Markup:
-        # the template names the width, so the map's size lives beside the CSS that places it
-        return Markup(draw_geography_map(collection, paths, width_mm, colours).svg)
 
-    environment = template_environment(paths)
-    environment.globals.update(colours=colours, profile=profile,  # globals reach imported macros too
-                               edition_file=lambda name: (collection.directory / name).resolve().as_uri())
-    try:
-        return environment.get_template(TEMPLATE).render(book=book, geography_map=geography_map)
-    except jinja2.TemplateError as error:
-        where = f"{getattr(error, 'filename', None) or TEMPLATE}:{getattr(error, 'lineno', '?')}"
-        raise CompendiumError(f"layouts/pdf/{where}: template error: {error}") from None
+class BookTemplate:
+    """The templates of layouts/pdf, loaded once for one profile and rendered for each part of the book."""
+
+    def __init__(self, collection: Collection, paths: ProjectPaths, profile: Profile) -> None:
+        colours = load_palette(paths.palette).css(profile.colour_space)
+
+        def geography_map(width_mm: float) -> Markup:
+            # the template names the width, so the map's size lives beside the CSS that places it
+            return Markup(draw_geography_map(collection, paths, width_mm, colours).svg)
+
+        self.environment = template_environment(paths)
+        self.environment.globals.update(  # globals reach imported macros too
+            colours=colours, profile=profile, geography_map=geography_map,
+            edition_file=lambda name: (collection.directory / name).resolve().as_uri())
+
+    def render(self, book: Book) -> str:
+        try:
+            return self.environment.get_template(TEMPLATE).render(book=book)
+        except jinja2.TemplateError as error:
+            where = f"{getattr(error, 'filename', None) or TEMPLATE}:{getattr(error, 'lineno', '?')}"
+            raise CompendiumError(f"layouts/pdf/{where}: template error: {error}") from None
 
 
 def lay_out(book: Book, collection: Collection, paths: ProjectPaths, profile: Profile = SCREEN) -> Document:
-    """Runs WeasyPrint on the book; any resource it could not load is an error, not a silent gap."""
-    check_layout_files(paths)
-    fetcher = RestrictedFetcher(paths, collection.directory)
+    """Runs WeasyPrint on the book, or on the part of it ``book.part`` names."""
+    return lay_out_html(render_html(book, collection, paths, profile), paths, collection.directory, profile)
+
+
+def lay_out_html(html: str, paths: ProjectPaths, edition: Path, profile: Profile) -> Document:
+    """Runs WeasyPrint on one HTML document; any resource it could not load is an error, not a silent gap."""
+    book_css, font_config = _book_stylesheet(paths, _layout_state(paths))
+    fetcher = RestrictedFetcher(paths, edition)
+    color_profiles: dict[str, object] = {}
     with _weasyprint_messages() as messages:
-        html = HTML(string=render_html(book, collection, paths, profile),
-                    base_url=str(paths.layouts / "pdf" / TEMPLATE), url_fetcher=fetcher)
-        document = html.render(font_config=FontConfiguration())
+        sheets = [book_css]
+        if profile.stylesheet:
+            sheets.append(_stylesheet(paths, profile.stylesheet, fetcher, font_config, color_profiles))
+        document = HTML(string=html, base_url=str(paths.layouts / "pdf" / TEMPLATE), url_fetcher=fetcher).render(
+            font_config=font_config, color_profiles=color_profiles, stylesheets=sheets)
     if fetcher.refused or messages:
         raise CompendiumError(f"the layout could not be rendered cleanly: {fetcher.refusals() or '; '.join(messages)}")
     return document
 
 
-@dataclass(frozen=True)
-class RenderedPdf:
-    """A laid-out and checked PDF, with what the preflight report needs to know of its layout."""
-
-    data: bytes
-    profile: Profile
-    page_count: int
-    anchor_pages: dict[str, int]
-    """The 1-based page of every element id: where the contents of the Word draft points."""
-    title: str
-    overflow: tuple[str, ...] = ()
-    """Text that runs outside its page's text area, as «page N: text…»."""
+def _layout_state(paths: ProjectPaths) -> tuple[tuple[str, int, int], ...]:
+    """When the stylesheets or fonts last changed: a parsed stylesheet is kept until then."""
+    files = [*sorted((paths.layouts / "pdf").glob("*.css")), *sorted(paths.assets.glob("*/*"))]
+    return tuple((str(path), path.stat().st_mtime_ns, path.stat().st_size) for path in files if path.is_file())
 
 
-@dataclass(frozen=True)
-class RenderedBook:
-    """The whole book for one profile and, for the screen, each practice's spread on its own."""
+@lru_cache(maxsize=2)
+def _book_stylesheet(paths: ProjectPaths, _state: tuple[tuple[str, int, int], ...]) -> tuple[CSS, FontConfiguration]:
+    """book.css, parsed once per process rather than once per spread, with the fonts its @font-face rules load.
 
-    book: RenderedPdf
-    practices: dict[str, RenderedPdf]
-
-
-def render_pdf(collection: Collection, paths: ProjectPaths, profile: Profile, made: datetime) -> RenderedBook:
-    """Lays the book out, refuses any spread that is not exactly two facing pages, and writes the PDFs.
-
-    ``made`` is the date the PDFs carry, so the same sources give the same bytes.
+    Only book.css is kept: a stylesheet with @color-profile (print.css) is read for each layout, because
+    WeasyPrint's colour profiles do not serialise to the same bytes twice.
     """
-    book = Book.of(collection)
-    document = lay_out(book, collection, paths, profile)
-    anchors = _anchors(document)
-    overflowing = [practice for practice in collection.practices if not fits_its_spread(anchors, practice)]
-    if overflowing:
-        raise SourceProblems(measure_overflow(replace(book, practices=tuple(overflowing), measuring=True),
-                                              collection, paths))
-    document = _without_unneeded_padding(document, anchors, profile)
-    anchors = _anchors(document)
-    _date(document, made)
-    whole = _written(document, profile, anchors)
-    practices = {}
-    if profile.name == SCREEN.name:  # by name: a worker process unpickles its own copy
-        for practice in collection.practices:
-            first = anchors[f"practice-{practice.id}"][0]
-            spread = document.copy(document.pages[first:first + 2])
-            spread.metadata = copy.copy(document.metadata)
-            spread.metadata.title = f"{practice.municipality}: «{practice.title}» — {spread.metadata.title}"
-            practices[practice.id] = _written(spread, profile, _anchors(spread))
-    return RenderedBook(whole, practices)
+    check_layout_files(paths)
+    fetcher, font_config = RestrictedFetcher(paths, paths.layouts), FontConfiguration()
+    with _weasyprint_messages() as messages:
+        sheet = _stylesheet(paths, STYLESHEET, fetcher, font_config, {})
+    if fetcher.refused or messages:
+        raise CompendiumError(f"the stylesheets could not be read cleanly: {fetcher.refusals() or '; '.join(messages)}")
+    return sheet, font_config
 
 
-def _written(document: Document, profile: Profile, anchors: dict[str, tuple[int, float]]) -> RenderedPdf:
+def _stylesheet(paths: ProjectPaths, name: str, fetcher: RestrictedFetcher, font_config: FontConfiguration,
+                color_profiles: dict[str, object]) -> CSS:
+    return CSS(filename=paths.layouts / "pdf" / name, url_fetcher=fetcher, font_config=font_config,
+               color_profiles=color_profiles)
+
+
+@dataclass(frozen=True)
+class LayoutJob:
+    """One WeasyPrint run: the book's frame, or one practice's spread. Sent to worker processes."""
+
+    html: str
+    profile: Profile
+    made: datetime
+    paths: ProjectPaths
+    edition: Path
+    spread_of: str | None = None
+    """The practice id when the job is a spread."""
+    title: str | None = None
+    """The PDF's own title, when it is not the book's: a spread is also shared on its own."""
+
+
+def lay_out_part(job: LayoutJob) -> LaidOut:
+    """Lays out and writes one part. A frame loses the padding pages its sheets do not need; a spread
+    that is not exactly two facing pages comes back with ``fits`` false and no PDF."""
+    document = lay_out_html(job.html, job.paths, job.edition, job.profile)
+    anchors = _anchors(document)
+    if job.spread_of is not None and not fits_its_spread(anchors, job.spread_of, len(document.pages)):
+        return LaidOut(b"", len(document.pages), {}, (), fits=False)
+    if job.spread_of is None:
+        document = _without_unneeded_padding(document, anchors, job.profile)
+        anchors = _anchors(document)
+    if job.title:
+        document.metadata.title = job.title
+    _date(document, job.made)
+    sections = {name: index + 1 for name, (index, _) in anchors.items() if "--" not in name}
+    return LaidOut(_written(document, job.profile), len(document.pages), sections, tuple(overflowing_text(document)))
+
+
+def _written(document: Document, profile: Profile) -> bytes:
     identity = f"compendium:{profile.name}:{document.metadata.title}:{document.metadata.created}"
     with _weasyprint_messages() as messages:  # pictures inside SVGs are fetched only now, while drawing
         data = document.write_pdf(pdf_variant=profile.pdf_variant, pdf_identifier=identity.encode(),
                                   finisher=_finisher(profile, identity), **profile.write_options)
     if messages:
         raise CompendiumError(f"the PDF could not be written cleanly: {'; '.join(messages)}")
-    pages = {name: index + 1 for name, (index, _) in anchors.items()}
-    title = document.metadata.title or ""
-    return RenderedPdf(data, profile, len(document.pages), pages, title, tuple(overflowing_text(document)))
+    return data
 
 
 def _without_unneeded_padding(document: Document, anchors: dict[str, tuple[int, float]],
@@ -254,7 +286,7 @@ def _as_bytes(chunk: bytes | str) -> bytes:
     return chunk if isinstance(chunk, bytes) else chunk.encode()
 
 
-def overflowing_text(document: Document) -> list[str]:
+def overflowing_text(document: Document) -> list[tuple[int, str]]:
     """Text laid out past the edge of its page's text area: cut off in print, or running into the margin."""
     found = []
     for number, page in enumerate(document.pages, start=1):
@@ -264,7 +296,7 @@ def overflowing_text(document: Document) -> list[str]:
         for box in _text_boxes(page_box):
             if (box.position_x + box.width > right + OVERFLOW_TOLERANCE_PX
                     or box.position_y + box.height > bottom + OVERFLOW_TOLERANCE_PX):
-                found.append(f"page {number}: «{box.text[:60]}»")
+                found.append((number, box.text[:60]))
     return found
 
 
@@ -313,15 +345,11 @@ def _anchors(document: Document) -> dict[str, tuple[int, float]]:
     return found
 
 
-def fits_its_spread(anchors: dict[str, tuple[int, float]], practice: Practice) -> bool:
-    """True when the practice starts on a left-hand page and each side ends on its own page."""
-    left_page, _ = anchors[f"{practice.id}--left-start"]
-    right_page, _ = anchors[f"{practice.id}--right-start"]
-    return (
-        left_page % 2 == 1  # index 0 is page 1, a right-hand page
-        and right_page == left_page + 1
-        and anchors[f"{practice.id}--left-end"][0] == left_page
-        and anchors[f"{practice.id}--right-end"][0] == right_page
+def fits_its_spread(anchors: dict[str, tuple[int, float]], practice_id: str, page_count: int) -> bool:
+    """True when a spread laid out on its own takes two pages, each side ending on its own page."""
+    return page_count == 2 and all(
+        anchors[f"{practice_id}--{side}-{edge}"][0] == page
+        for page, side in enumerate(("left", "right")) for edge in ("start", "end")
     )
 
 

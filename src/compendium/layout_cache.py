@@ -1,0 +1,102 @@
+"""Laid-out parts of the book kept between builds, keyed by everything their layout depends on.
+
+A part's key is a hash of its HTML, of the files that HTML points at (pictures), and of the
+project's fingerprint: the layouts, the assets, compendium's own code and WeasyPrint's version.
+The same key therefore means the same PDF bytes, which is what lets an incremental build equal
+a clean one. The cache is a plain folder; deleting it only costs time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import weasyprint
+
+from .paths import ProjectPaths
+
+_FILE_URL = re.compile(r"""file://[^"'()\s<>]+""")
+_FORMAT = "1"  # bump when LaidOut changes shape
+
+
+@dataclass(frozen=True)
+class LaidOut:
+    """One layout written as PDF, and what the book needs to know of it without reading it again."""
+
+    pdf: bytes
+    page_count: int
+    anchors: dict[str, int]
+    """The 1-based page, within this PDF, of each element id the book needs (the sections)."""
+    overflow: tuple[tuple[int, str], ...]
+    """(page, text) for text that runs outside its page's text area, counted within this PDF."""
+    fits: bool = True
+    """False for a spread that is not exactly two facing pages; such a layout is never kept."""
+
+
+def project_fingerprint(paths: ProjectPaths) -> str:
+    """What every layout depends on besides its HTML. Read once per build: a few megabytes."""
+    digest = hashlib.sha256(f"{_FORMAT}:weasyprint {weasyprint.__version__}".encode())
+    package = Path(__file__).parent
+    for folder, pattern in ((paths.layouts, "**/*"), (paths.assets, "**/*"), (package, "*.py")):
+        for path in sorted(folder.glob(pattern)):
+            if path.is_file():
+                digest.update(f"\0{path.relative_to(folder).as_posix()}\0".encode())
+                digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def layout_key(fingerprint: str, html: str, *details: str) -> str:
+    """The key of one layout: the fingerprint, its HTML, the files the HTML names and any other detail."""
+    digest = hashlib.sha256(fingerprint.encode())
+    for detail in (*details, html):
+        digest.update(b"\0" + detail.encode())
+    for url in sorted(set(_FILE_URL.findall(html))):
+        path = Path(unquote(urlsplit(url).path))
+        digest.update(b"\0" + url.encode() + b"\0" + (path.read_bytes() if path.is_file() else b"missing"))
+    return digest.hexdigest()[:40]
+
+
+class LayoutCache:
+    """One folder of laid-out parts; entries are written whole or not at all."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.used: set[str] = set()
+
+    def get(self, key: str) -> LaidOut | None:
+        self.used.add(key)
+        try:
+            pdf = (self.folder / f"{key}.pdf").read_bytes()
+            facts = json.loads((self.folder / f"{key}.json").read_text(encoding="utf-8"))
+            return LaidOut(pdf, facts["page_count"], facts["anchors"],
+                           tuple((page, text) for page, text in facts["overflow"]))
+        except (OSError, ValueError, KeyError, TypeError):
+            return None  # absent, or left unreadable by a crash: lay the part out again
+
+    def put(self, key: str, laid_out: LaidOut) -> None:
+        self.used.add(key)
+        if not laid_out.fits:
+            return
+        self.folder.mkdir(parents=True, exist_ok=True)
+        facts = {name: value for name, value in asdict(laid_out).items() if name not in ("pdf", "fits")}
+        # the facts first and the PDF last: an entry counts only once both are there
+        for name, data in ((f"{key}.json", json.dumps(facts, ensure_ascii=False).encode()),
+                           (f"{key}.pdf", laid_out.pdf)):
+            partial = self.folder / f".{name}.{os.getpid()}"
+            partial.write_bytes(data)
+            partial.replace(self.folder / name)
+
+    def keep_only_used(self) -> None:
+        """Drops the entries this build did not ask for, so the cache does not grow with every edit."""
+        for path in self._entries():
+            if path.name.split(".", 1)[0] not in self.used:
+                path.unlink(missing_ok=True)
+
+    def _entries(self) -> Iterable[Path]:
+        return self.folder.glob("*.*") if self.folder.is_dir() else ()
