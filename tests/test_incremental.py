@@ -1,0 +1,113 @@
+"""Incremental builds: the book is laid out as a frame plus one layout per spread, kept in a cache.
+
+After an edit only the changed parts are laid out again, and the outputs are the same bytes a clean
+build makes. The merged PDF keeps what one layout had: links, outline, tags and one font per face.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pikepdf
+import pytest
+from pypdf import PdfReader
+
+from compendium.paths import ProjectPaths
+from compendium.pipeline import CACHE, build
+from tests.conftest import snapshot
+
+PRACTICE = Path("practices") / "anuchinsky-beekeeping.yaml"
+
+
+def cached_parts(output_root: Path, edition: Path) -> dict[str, set[str]]:
+    """The keys of the laid-out parts kept for each profile."""
+    folder = output_root / CACHE / edition.name
+    return {profile.name: {path.stem for path in profile.glob("*.pdf")} for profile in sorted(folder.iterdir())}
+
+
+EDITS = {
+    # text inside one spread: only that spread is laid out again, for each profile
+    "text": (lambda text: text.replace("content: |\n", "content: |\n  Пчеловоды района провели общий сбор.\n\n", 1),
+             {"print": 1, "screen": 1}),
+    # the municipality's name is also in the contents and the part opener: the frame is laid out again too
+    "name": (lambda text: text.replace("municipality: Анучинский муниципальный округ",
+                                       "municipality: Анучинский округ", 1),
+             {"print": 2, "screen": 2}),
+}
+
+
+@pytest.mark.parametrize("edit", sorted(EDITS))
+def test_an_incremental_build_gives_the_bytes_of_a_clean_one(edit: str, edition_copy: Path, project: ProjectPaths,
+                                                               tmp_path: Path) -> None:
+    change, relaid = EDITS[edit]
+    incremental, clean = tmp_path / "incremental", tmp_path / "clean"
+    build(edition_copy, project, output_root=incremental)
+    before = cached_parts(incremental, edition_copy)
+    assert {name: len(keys) for name, keys in before.items()} == {"print": 11, "screen": 11}  # a frame, 10 spreads
+
+    practice = edition_copy / PRACTICE
+    edited = change(practice.read_text(encoding="utf-8"))
+    assert edited != practice.read_text(encoding="utf-8")
+    practice.write_text(edited, encoding="utf-8")
+    again = build(edition_copy, project, output_root=incremental)
+    after = cached_parts(incremental, edition_copy)
+    assert {name: len(after[name] - before[name]) for name in after} == relaid
+    assert {name: len(keys) for name, keys in after.items()} == {"print": 11, "screen": 11}  # the old ones dropped
+
+    build(edition_copy, project, output_root=clean)
+    made_again, made_clean = snapshot(again.outputs["preflight"].parent), snapshot(clean / edition_copy.name)
+    assert made_again.keys() == made_clean.keys()
+    assert [name for name in made_again if made_again[name] != made_clean[name]] == []
+
+
+def test_the_merged_book_keeps_links_outline_and_pages(default_build) -> None:
+    reader = PdfReader(default_build.outputs["pdf"])
+    names = reader.named_destinations
+    targets = {}
+    for annotation in (a.get_object() for page in reader.pages for a in page.get("/Annots") or ()):
+        name = annotation.get("/Dest") or (annotation.get("/A") or {}).get("/D")
+        if annotation.get("/Subtype") == "/Link" and name is not None:
+            targets[str(name)] = reader.get_destination_page_number(names[str(name)]) + 1
+    assert targets["practice-anuchinsky-beekeeping"] == 10
+    assert targets["practice-novokuznetsk-agglomeration"] == 28
+    practices = [item for item in reader.outline if isinstance(item, list)][-1]
+    assert [(item.title.split(",")[0], reader.get_destination_page_number(item) + 1) for item in practices[:2]] == [
+        ("Анучинский муниципальный округ", 10), ("Город Екатеринбург", 12)]
+    assert "Анучинский муниципальный округ" in reader.pages[9].extract_text()
+    assert "Действия по реализации практики" in reader.pages[10].extract_text()
+
+
+def test_the_merged_tag_tree_covers_every_page(default_build) -> None:
+    """Each page's marked content is reachable from the tag tree, and every tag sits on a page of the book."""
+    with pikepdf.open(default_build.outputs["pdf"]) as pdf:
+        pages = {page.obj.objgen for page in pdf.pages}
+        tree = pdf.Root.StructTreeRoot
+        nums = tree.ParentTree.Nums
+        keys = {int(nums[i]) for i in range(0, len(nums), 2)}
+        page_keys = [int(page.obj.StructParents) for page in pdf.pages if "/StructParents" in page.obj]
+        assert len(page_keys) == len(set(page_keys)) == len(pdf.pages)
+        assert set(page_keys) <= keys
+        assert int(tree.ParentTreeNextKey) > max(keys)
+
+        on_pages, stack = set(), [tree.K]
+        while stack:
+            element = stack.pop()
+            if isinstance(element, pikepdf.Array):
+                stack.extend(element)
+            elif isinstance(element, pikepdf.Dictionary):
+                if "/Pg" in element:
+                    assert element.Pg.objgen in pages
+                    on_pages.add(element.Pg.objgen)
+                if "/K" in element:
+                    stack.append(element.K)
+        assert on_pages == pages
+
+
+def test_the_merged_book_embeds_one_font_per_face(default_build) -> None:
+    for key in ("pdf", "pdf-print"):
+        with pikepdf.open(default_build.outputs[key]) as pdf:
+            faces: dict[str, set[tuple[int, int]]] = {}
+            for page in pdf.pages:
+                for font in page.obj.Resources.get("/Font", {}).values():
+                    faces.setdefault(str(font.BaseFont).split("+")[-1], set()).add(font.objgen)
+            assert faces and all(len(objects) == 1 for objects in faces.values()), faces
