@@ -87,17 +87,19 @@ def build(edition_dir: Path, paths: ProjectPaths, output_root: Path | None = Non
     """
     started = time.perf_counter()
     check_tools()
-    collection = load_collection(edition_dir, paths)
-    made = build_date(collection.edition)
     root = output_root or paths.build
+    with LayoutRunner() as runner:  # its worker processes start while the sources load
+        collection = load_collection(edition_dir, paths)
+        made = build_date(collection.edition)
+        cache = root / CACHE / collection.slug
+        rendered, draft, png = _render(collection, paths, profiles, made, cache, runner)
     folder = root / collection.slug
-    rendered, draft, png = _render(collection, paths, profiles, made, root / CACHE / collection.slug)
     outputs = _output_paths(folder, collection, rendered)
     log.info("Step 5 - Checking the outputs")
     with StagedOutputs(folder) as staged:
         written = {"docx": staged.add(outputs["docx"], draft),
                    "map": staged.add(outputs["map"], png)}
-        preflight = _preflight(collection, folder, outputs, rendered, staged, made)
+        preflight = _preflight(collection, folder, outputs, rendered, staged, made, cache / "readings")
         preflight.outputs.append(inspect_docx(written["docx"], outputs["docx"].name))
         preflight.outputs.append(inspect_png(written["map"], outputs["map"].name, MAP_PNG_WIDTH_MM))
         staged.add(outputs["preflight"], preflight.json())
@@ -110,12 +112,11 @@ def build(edition_dir: Path, paths: ProjectPaths, output_root: Path | None = Non
 
 
 def _render(collection: Collection, paths: ProjectPaths, profiles: Sequence[str], made: datetime,
-            cache_folder: Path) -> tuple[dict[str, RenderedBook], bytes, bytes]:
+            cache_folder: Path, runner: LayoutRunner) -> tuple[dict[str, RenderedBook], bytes, bytes]:
     """Steps 3–4: the PDFs of every profile, laid out on every core, then the Word draft and the map PNG."""
     profiles = sorted(dict.fromkeys(profiles), key=lambda name: name != "screen")
-    with LayoutRunner() as runner:
-        log.info("Step 3 - Laying out the %s", " and ".join(f"{name} PDF" for name in profiles))
-        rendered = render_books(collection, paths, profiles, made, cache_folder, runner)
+    log.info("Step 3 - Laying out the %s", " and ".join(f"{name} PDF" for name in profiles))
+    rendered = render_books(collection, paths, profiles, made, cache_folder, runner)
     log.info("Step 4 - Drawing the map as PNG and writing the Word draft")
 
     def map_png(width_mm: float) -> bytes:
@@ -143,14 +144,15 @@ def _pdf_key(profile: str) -> str:
 
 
 def _preflight(collection: Collection, folder: Path, outputs: dict[str, Path], rendered: dict[str, RenderedBook],
-               staged: StagedOutputs, made: datetime) -> Preflight:
+               staged: StagedOutputs, made: datetime, kept_readings: Path) -> Preflight:
     book, findings, reports = Book.of(collection), missing_optional(collection), []
     pdfs = [(key, kind, pdf, expected) for name in sorted(rendered)
             for key, kind, pdf, expected in [(_pdf_key(name), "pdf", rendered[name].book, None),
                                              *((f"practice-{pid}", "practice", pdf, 2)
                                                for pid, pdf in rendered[name].practices.items())]]
     written = [staged.add(outputs[key], pdf.data) for key, _, pdf, _ in pdfs]
-    for (key, kind, pdf, expected), path, reading in zip(pdfs, written, read_pdfs(written), strict=True):
+    readings = read_pdfs(written, kept_readings)
+    for (key, kind, pdf, expected), path, reading in zip(pdfs, written, readings, strict=True):
         shown_as = outputs[key].relative_to(folder).as_posix()
         pages = expected or expected_book_pages(book, pdf, findings, shown_as)
         reports.append(inspect_pdf(path, reading, shown_as, kind, pdf, pages, findings))

@@ -7,6 +7,7 @@ the end of a build) and for programs (preflight.json).
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import os
@@ -141,13 +142,40 @@ class PdfReading:
     qpdf: str
 
 
-def read_pdfs(paths: list[Path]) -> list[PdfReading]:
-    """Reads PDFs back with poppler and qpdf, several at once: the readers are processes, the cores are free."""
-    def read(path: Path) -> PdfReading:
-        return PdfReading(_fonts(path), _images(path), _qpdf_check(path))
+def read_pdfs(paths: list[Path], kept: Path | None = None) -> list[PdfReading]:
+    """Reads PDFs back with poppler and qpdf, several at once: the readers are processes, the cores are free.
+
+    With ``kept``, a folder, readings are kept there by the PDF's digest: a spread that did not change
+    between builds is the same bytes, and is not read again.
+    """
+    names = [f"{hashlib.sha256(path.read_bytes()).hexdigest()[:40]}.json" for path in paths]
+
+    def read(path: Path, name: str) -> PdfReading:
+        if kept is not None and (reading := _kept_reading(kept / name)) is not None:
+            return reading
+        reading = PdfReading(_fonts(path), _images(path), _qpdf_check(path))
+        if kept is not None:
+            kept.mkdir(parents=True, exist_ok=True)
+            partial = kept / f".{name}.{os.getpid()}"
+            partial.write_text(json.dumps(asdict(reading)), encoding="utf-8")
+            partial.replace(kept / name)
+        return reading
 
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        return list(pool.map(read, paths))
+        readings = list(pool.map(read, paths, names))
+    if kept is not None:  # only this build's readings stay, so the folder does not grow with every edit
+        for stale in (entry for entry in kept.iterdir() if entry.name not in set(names)):
+            stale.unlink(missing_ok=True)
+    return readings
+
+
+def _kept_reading(path: Path) -> PdfReading | None:
+    try:
+        facts = json.loads(path.read_text(encoding="utf-8"))
+        return PdfReading([FontUse(**font) for font in facts["fonts"]],
+                          [ImageUse(**image) for image in facts["images"]], facts["qpdf"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None  # absent, or unreadable: the PDF is read again
 
 
 def inspect_pdf(path: Path, reading: PdfReading, shown_as: str, kind: str, rendered: RenderedPdf,

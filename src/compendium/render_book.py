@@ -25,10 +25,6 @@ from .model import Collection
 from .paths import ProjectPaths
 from .render_pdf import PROFILES, SCREEN, BookTemplate, LayoutJob, Profile, lay_out_part, measure_overflow
 
-# Fewer jobs than this are laid out in this process: starting workers would cost more than it saves.
-IN_PROCESS_JOBS = 4
-# A worker is replaced after this many layouts, so that memory WeasyPrint leaves behind cannot pile up.
-LAYOUTS_PER_WORKER = 40
 # Workers start from a clean server process that has WeasyPrint loaded already, rather than forking
 # this one, which may hold font and layout state (in `watch`, say).
 _WORKERS = multiprocessing.get_context("forkserver" if sys.platform == "linux" else "spawn")
@@ -59,19 +55,19 @@ class RenderedBook:
 
 
 class LayoutRunner:
-    """Lays out jobs here when there are few, else on worker processes, one per core, started on first need."""
+    """Lays out jobs on worker processes, one per core, started when the runner is made so that they are
+    ready by the time the first job is; a single job, or a single core, is laid out in this process."""
 
     def __init__(self, workers: int | None = None) -> None:
         self.workers = workers or len(os.sched_getaffinity(0))
-        self._pool: ProcessPoolExecutor | None = None
+        self._pool = ProcessPoolExecutor(self.workers, mp_context=_WORKERS) if self.workers > 1 else None
+        for _ in range(self.workers if self._pool else 0):
+            self._pool.submit(int)  # starts a worker; WeasyPrint is already loaded in the server it forks from
 
     def run(self, jobs: Sequence[LayoutJob]) -> Iterator[LaidOut]:
         """The jobs' layouts, in the jobs' order."""
-        if len(jobs) < IN_PROCESS_JOBS or self.workers < 2:
+        if self._pool is None or len(jobs) < 2:
             return map(lay_out_part, jobs)
-        if self._pool is None:
-            self._pool = ProcessPoolExecutor(self.workers, mp_context=_WORKERS,
-                                             max_tasks_per_child=LAYOUTS_PER_WORKER)
         return self._pool.map(lay_out_part, jobs)
 
     def __enter__(self) -> LayoutRunner:
