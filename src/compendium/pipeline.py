@@ -113,18 +113,21 @@ def build(edition_dir: Path, paths: ProjectPaths, output_root: Path | None = Non
 
 def _render(collection: Collection, paths: ProjectPaths, profiles: Sequence[str], made: datetime,
             cache_folder: Path, runner: LayoutRunner) -> tuple[dict[str, RenderedBook], bytes, bytes]:
-    """Steps 3–4: the PDFs of every profile, laid out on every core, then the Word draft and the map PNG."""
+    """Steps 3–4: the PDFs of every profile, laid out on every core; the Word draft and the map PNG are
+    made here while the workers merge the PDFs."""
     profiles = sorted(dict.fromkeys(profiles), key=lambda name: name != "screen")
-    log.info("Step 3 - Laying out the %s", " and ".join(f"{name} PDF" for name in profiles))
-    rendered = render_books(collection, paths, profiles, made, cache_folder, runner)
-    log.info("Step 4 - Drawing the map as PNG and writing the Word draft")
 
     def map_png(width_mm: float) -> bytes:
         return draw_geography_map(collection, paths, width_mm).png(paths.fonts, MAP_PNG_DPI)
 
-    pages = rendered[profiles[0]].book.anchor_pages  # every profile places the sections alike
-    draft = render_docx(collection, paths, pages, map_png, sources_digest(collection.directory), made)
-    return rendered, draft, map_png(MAP_PNG_WIDTH_MM)
+    def draft_and_map(pages: dict[str, int]) -> tuple[bytes, bytes]:  # every profile places the sections alike
+        log.info("Step 4 - Drawing the map as PNG and writing the Word draft")
+        draft = render_docx(collection, paths, pages, map_png, sources_digest(collection.directory), made)
+        return draft, map_png(MAP_PNG_WIDTH_MM)
+
+    log.info("Step 3 - Laying out the %s", " and ".join(f"{name} PDF" for name in profiles))
+    rendered, (draft, png) = render_books(collection, paths, profiles, made, cache_folder, runner, draft_and_map)
+    return rendered, draft, png
 
 
 def _output_paths(folder: Path, collection: Collection, rendered: dict[str, RenderedBook]) -> dict[str, Path]:

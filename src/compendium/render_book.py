@@ -11,11 +11,12 @@ from __future__ import annotations
 import multiprocessing
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
+from typing import Any, TypeVar
 
 from .assemble_pdf import PlacedSpread, merge_spreads
 from .book import Book
@@ -25,11 +26,12 @@ from .model import Collection
 from .paths import ProjectPaths
 from .render_pdf import PROFILES, SCREEN, BookTemplate, LayoutJob, Profile, lay_out_part, measure_overflow
 
+T = TypeVar("T")
 # Workers start from a clean server process that has WeasyPrint loaded already, rather than forking
 # this one, which may hold font and layout state (in `watch`, say).
 _WORKERS = multiprocessing.get_context("forkserver" if sys.platform == "linux" else "spawn")
 if sys.platform == "linux":
-    _WORKERS.set_forkserver_preload(["compendium.render_pdf"])
+    _WORKERS.set_forkserver_preload(["compendium.render_book"])
 
 
 @dataclass(frozen=True)
@@ -66,9 +68,13 @@ class LayoutRunner:
 
     def run(self, jobs: Sequence[LayoutJob]) -> Iterator[LaidOut]:
         """The jobs' layouts, in the jobs' order."""
-        if self._pool is None or len(jobs) < 2:
-            return map(lay_out_part, jobs)
-        return self._pool.map(lay_out_part, jobs)
+        return self.each(lay_out_part, [(job,) for job in jobs])
+
+    def each(self, work: Callable[..., T], arguments: Sequence[tuple[Any, ...]]) -> Iterator[T]:
+        """``work`` applied to each tuple of arguments, on the workers when there is more than one."""
+        if self._pool is None or len(arguments) < 2:
+            return (work(*each) for each in arguments)
+        return self._pool.map(work, *zip(*arguments, strict=True))
 
     def __enter__(self) -> LayoutRunner:
         return self
@@ -79,10 +85,12 @@ class LayoutRunner:
 
 
 def render_books(collection: Collection, paths: ProjectPaths, profiles: Sequence[str], made: datetime,
-                 cache_folder: Path, runner: LayoutRunner) -> dict[str, RenderedBook]:
+                 cache_folder: Path, runner: LayoutRunner,
+                 meanwhile: Callable[[dict[str, int]], T]) -> tuple[dict[str, RenderedBook], T]:
     """Lays out every profile's frame, then every spread that is not in the cache, then merges each book.
 
-    ``made`` is the date the PDFs carry, so the same sources give the same bytes.
+    While the workers merge, ``meanwhile`` runs here, given the page of each section (the first
+    profile's). ``made`` is the date the PDFs carry, so the same sources give the same bytes.
     """
     book = Book.of(collection)
     parts = _Parts(collection, paths, made, cache_folder, runner)
@@ -106,8 +114,10 @@ def render_books(collection: Collection, paths: ProjectPaths, profiles: Sequence
         raise SourceProblems(measure_overflow(replace(book, practices=tuple(overflowing), part="measure"),
                                               collection, paths))
     parts.forget_the_rest()
-    return {profile.name: _merged(profile, frames[profile.name], laid_out[profile.name], paths, title, titles)
-            for profile in chosen}
+    merged = runner.each(_merged, [(profile, frames[profile.name], laid_out[profile.name], paths, title, titles)
+                                   for profile in chosen])
+    done_meanwhile = meanwhile(frames[profiles[0]].anchors)
+    return dict(zip(profiles, merged, strict=True)), done_meanwhile
 
 
 def _merged(profile: Profile, frame: LaidOut, spreads: dict[str, LaidOut], paths: ProjectPaths,

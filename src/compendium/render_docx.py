@@ -29,6 +29,7 @@ from docx.shared import Emu, Length
 from docx.styles.style import BaseStyle
 from docx.table import _Cell
 from docx.text.paragraph import Paragraph
+from docx.text.run import Run
 
 from .book import Book, award_label, award_short, result_groups
 from .draft_fields import DraftField, Shown, draft_fields, fixed_bookmark
@@ -64,6 +65,7 @@ class DraftWriter:
     def __init__(self, document: Document, fields: Mapping[str, DraftField]) -> None:
         self.document = document
         self.styles: dict[str, BaseStyle] = {style.style_id: style for style in document.styles}
+        self.default_ids: dict[str, bool] = {}
         self.fields_by_place = {(field.relative, field.path): field for field in fields.values()}
         self.headings: list[DraftHeading] = []
         self.next_bookmark_id = 1
@@ -73,6 +75,15 @@ class DraftWriter:
 
     def style(self, style_id: str) -> BaseStyle:
         return self.styles[style_id]
+
+    def set_style(self, item: Paragraph | Run, style_id: str) -> None:
+        """What ``item.style = …`` does, without python-docx looking up the default style for every item
+        (most of a long draft's time): the default is named by leaving the style out."""
+        style = self.style(style_id)
+        if style_id not in self.default_ids:
+            self.default_ids[style_id] = style == self.document.styles.default(style.type)
+        element = item._p if isinstance(item, Paragraph) else item._r
+        element.style = None if self.default_ids[style_id] else style_id
 
     def _bookmark(self, paragraph: Paragraph, name: str) -> int:
         bookmark_id = self.next_bookmark_id
@@ -95,13 +106,13 @@ class DraftWriter:
                   plain_style: str | None = None) -> Paragraph:
         """A paragraph of typeset runs; bold runs take the Strong character style, the others ``plain_style``."""
         paragraph = (container or self.document).add_paragraph()
-        paragraph.style = self.style(style_id)
+        self.set_style(paragraph, style_id)
         texts = typeset_runs([text for text, _ in runs])
         for text, (_, bold) in zip(texts, runs, strict=True):
             if text:
                 run = paragraph.add_run(text)
                 if bold or plain_style:
-                    run.style = self.style("Strong" if bold else str(plain_style))
+                    self.set_style(run, "Strong" if bold else str(plain_style))
         return paragraph
 
     def fixed(self, style_id: str, text: str, container: _Cell | None = None, link: str | None = None) -> Paragraph:
