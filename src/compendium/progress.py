@@ -1,7 +1,8 @@
 """Shows a build's progress: a bar on a terminal, plain timestamped lines anywhere else (CI, a log file).
 
-The pipeline only logs its steps ("Step 3 - …") and WeasyPrint logs each page it lays out; this
-turns those records into progress, so that the stages need to know nothing about the display.
+The pipeline logs its steps ("Step 3 - …") and counts within them, and WeasyPrint logs each page it
+lays out (when it runs in this process); this turns those records into progress, so that the
+stages need to know nothing about the display.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from typing import TextIO
 from tqdm import tqdm
 
 STEPS = 6
+COUNT_LOGGER = "compendium.count"
+"""Counts within a step ("12 of 502 layouts"): shown on the bar, never printed as lines."""
 _STEP = re.compile(r"^Step (\d) - (.*)$")
 _PAGE = re.compile(r"Page (\d+)")
 
@@ -34,6 +37,10 @@ class _ProgressHandler(logging.Handler):
         if record.name.startswith("weasyprint"):
             if self.bar is not None and (page := _PAGE.search(message)):
                 self.bar.set_postfix_str(f"page {page[1]}", refresh=True)
+            return
+        if record.name == COUNT_LOGGER:  # too many for lines: shown on the bar only
+            if self.bar is not None:
+                self.bar.set_postfix_str(message, refresh=True)
             return
         step = _STEP.match(message)
         if self.bar is None:

@@ -8,6 +8,7 @@ whose HTML changed are laid out again, and the merge gives the same bytes as a c
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
 import sys
@@ -24,9 +25,12 @@ from .errors import SourceProblems
 from .layout_cache import LaidOut, LayoutCache, layout_key, project_fingerprint
 from .model import Collection
 from .paths import ProjectPaths
+from .progress import COUNT_LOGGER
 from .render_pdf import PROFILES, SCREEN, BookTemplate, LayoutJob, Profile, lay_out_part, measure_overflow
 
 T = TypeVar("T")
+log = logging.getLogger("compendium")
+counts = logging.getLogger(COUNT_LOGGER)
 # Workers start from a clean server process that has WeasyPrint loaded already, rather than forking
 # this one, which may hold font and layout state (in `watch`, say).
 _WORKERS = multiprocessing.get_context("forkserver" if sys.platform == "linux" else "spawn")
@@ -158,9 +162,14 @@ class _Parts:
             keyed.append((self._cache(profile), key, job))
         found = {key: cache.get(key) for cache, key, _ in keyed}
         missing = [(cache, key, job) for cache, key, job in keyed if found[key] is None]
-        for (cache, key, _), laid_out in zip(missing, self.runner.run([job for _, _, job in missing]), strict=True):
+        what = "frames" if parts and parts[0][2] is None else "spreads"
+        log.info("%d of %d %s to lay out; %d from the cache", len(missing), len(keyed), what,
+                 len(keyed) - len(missing))
+        laid_out_now = self.runner.run([job for _, _, job in missing])
+        for done, ((cache, key, _), laid_out) in enumerate(zip(missing, laid_out_now, strict=True), start=1):
             cache.put(key, laid_out)
             found[key] = laid_out
+            counts.info("%d of %d %s laid out", done, len(missing), what)
         return [found[key] for _, key, _ in keyed]  # type: ignore[misc]
 
     def forget_the_rest(self) -> None:
