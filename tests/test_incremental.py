@@ -22,7 +22,12 @@ PRACTICE = Path("practices") / "anuchinsky-beekeeping.yaml"
 def cached_parts(output_root: Path, edition: Path) -> dict[str, set[str]]:
     """The keys of the laid-out parts kept for each profile."""
     folder = output_root / CACHE / edition.name
-    return {profile.name: {path.stem for path in profile.glob("*.pdf")} for profile in sorted(folder.iterdir())}
+    return {name: {path.stem for path in (folder / name).glob("*.pdf")} for name in ("print", "screen")}
+
+
+def kept_readings(output_root: Path, edition: Path) -> int:
+    """How many PDFs' preflight readings the cache keeps."""
+    return len(list((output_root / CACHE / edition.name / "readings").glob("*.json")))
 
 
 EDITS = {
@@ -53,6 +58,7 @@ def test_an_incremental_build_gives_the_bytes_of_a_clean_one(edit: str, edition_
     after = cached_parts(incremental, edition_copy)
     assert {name: len(after[name] - before[name]) for name in after} == relaid
     assert {name: len(keys) for name, keys in after.items()} == {"print": 11, "screen": 11}  # the old ones dropped
+    assert kept_readings(incremental, edition_copy) == 12  # the two books and the ten practice PDFs
 
     build(edition_copy, project, output_root=clean)
     made_again, made_clean = snapshot(again.outputs["preflight"].parent), snapshot(clean / edition_copy.name)
