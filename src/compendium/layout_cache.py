@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
@@ -20,6 +19,7 @@ from urllib.parse import unquote, urlsplit
 import weasyprint
 
 from .paths import ProjectPaths
+from .write import replace_file
 
 _FILE_URL = re.compile(r"""file://[^"'()\s<>]+""")
 _FORMAT = "1"  # bump when LaidOut changes shape
@@ -86,11 +86,8 @@ class LayoutCache:
         self.folder.mkdir(parents=True, exist_ok=True)
         facts = {name: value for name, value in asdict(laid_out).items() if name not in ("pdf", "fits")}
         # the facts first and the PDF last: an entry counts only once both are there
-        for name, data in ((f"{key}.json", json.dumps(facts, ensure_ascii=False).encode()),
-                           (f"{key}.pdf", laid_out.pdf)):
-            partial = self.folder / f".{name}.{os.getpid()}"
-            partial.write_bytes(data)
-            partial.replace(self.folder / name)
+        replace_file(self.folder / f"{key}.json", json.dumps(facts, ensure_ascii=False).encode())
+        replace_file(self.folder / f"{key}.pdf", laid_out.pdf)
 
     def keep_only_used(self) -> None:
         """Drops the entries this build did not ask for, so the cache does not grow with every edit."""

@@ -27,6 +27,7 @@ from .book import Book, page_plan
 from .errors import CompendiumError
 from .model import Collection
 from .render_book import RenderedPdf
+from .write import replace_file
 
 Severity = Literal["warning", "notice"]
 TOOLS = ("pdffonts", "pdfimages", "qpdf")
@@ -156,9 +157,7 @@ def read_pdfs(paths: list[Path], kept: Path | None = None) -> list[PdfReading]:
         reading = PdfReading(_fonts(path), _images(path), _qpdf_check(path))
         if kept is not None:
             kept.mkdir(parents=True, exist_ok=True)
-            partial = kept / f".{name}.{os.getpid()}"
-            partial.write_text(json.dumps(asdict(reading)), encoding="utf-8")
-            partial.replace(kept / name)
+            replace_file(kept / name, json.dumps(asdict(reading)).encode())
         return reading
 
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:

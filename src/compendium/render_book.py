@@ -67,8 +67,9 @@ class LayoutRunner:
     def __init__(self, workers: int | None = None) -> None:
         self.workers = workers or len(os.sched_getaffinity(0))
         self._pool = ProcessPoolExecutor(self.workers, mp_context=_WORKERS) if self.workers > 1 else None
-        for _ in range(self.workers if self._pool else 0):
-            self._pool.submit(int)  # starts a worker; WeasyPrint is already loaded in the server it forks from
+        if self._pool is not None:
+            for _ in range(self.workers):
+                self._pool.submit(int)  # starts a worker; WeasyPrint is already loaded in the server it forks from
 
     def run(self, jobs: Sequence[LayoutJob]) -> Iterator[LaidOut]:
         """The jobs' layouts, in the jobs' order."""
@@ -100,7 +101,7 @@ def render_books(collection: Collection, paths: ProjectPaths, profiles: Sequence
     parts = _Parts(collection, paths, made, cache_folder, runner)
     chosen = [PROFILES[name] for name in profiles]
     frames = dict(zip(profiles, parts.lay_out(
-        [(profile, replace(book, part="frame"), None, None) for profile in chosen]), strict=True))
+        "frames", [(profile, replace(book, part="frame"), None, None) for profile in chosen]), strict=True))
     title = f"{book.edition.title} {book.period_label}"  # as book.html.j2 titles the book
     titles = {practice.id: f"{practice.municipality}: «{practice.title}» — {title}"
               for practice in collection.practices}
@@ -110,7 +111,7 @@ def render_books(collection: Collection, paths: ProjectPaths, profiles: Sequence
          practice.id, titles[practice.id])
         for profile in chosen for practice in collection.practices
     ]
-    spreads = iter(parts.lay_out(spread_jobs))
+    spreads = iter(parts.lay_out("spreads", spread_jobs))
     laid_out = {profile.name: {practice.id: next(spreads) for practice in collection.practices} for profile in chosen}
     overflowing = [practice for practice in collection.practices
                    if not all(laid_out[name][practice.id].fits for name in profiles)]
@@ -152,7 +153,7 @@ class _Parts:
         self.templates: dict[str, BookTemplate] = {}
         self.cache_folder = cache_folder
 
-    def lay_out(self, parts: Sequence[tuple[Profile, Book, str | None, str | None]]) -> list[LaidOut]:
+    def lay_out(self, what: str, parts: Sequence[tuple[Profile, Book, str | None, str | None]]) -> list[LaidOut]:
         """Each part's layout, from the cache or laid out now; ``parts`` are (profile, book, spread of, title)."""
         keyed = []
         for profile, book, spread_of, title in parts:
@@ -162,7 +163,6 @@ class _Parts:
             keyed.append((self._cache(profile), key, job))
         found = {key: cache.get(key) for cache, key, _ in keyed}
         missing = [(cache, key, job) for cache, key, job in keyed if found[key] is None]
-        what = "frames" if parts and parts[0][2] is None else "spreads"
         log.info("%d of %d %s to lay out; %d from the cache", len(missing), len(keyed), what,
                  len(keyed) - len(missing))
         laid_out_now = self.runner.run([job for _, _, job in missing])

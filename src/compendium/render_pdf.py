@@ -227,6 +227,7 @@ def lay_out_part(job: LayoutJob) -> LaidOut:
     if job.title:
         document.metadata.title = job.title
     _date(document, job.made)
+    # the book's sections; the markers inside a spread (<id>--<field>) matter to this layout only
     sections = {name: index + 1 for name, (index, _) in anchors.items() if "--" not in name}
     return LaidOut(_written(document, job.profile), len(document.pages), sections, tuple(overflowing_text(document)))
 

@@ -104,6 +104,20 @@ def write_files(outputs: dict[Path, bytes]) -> None:
             temporary.unlink(missing_ok=True)
 
 
+def replace_file(target: Path, data: bytes) -> None:
+    """Writes a file that another build may read at any moment: whole under a temporary name, then renamed.
+
+    Not flushed to disk: for kept work (the cache) that a crash may lose but must never leave half-written.
+    """
+    handle, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(data)
+        os.replace(name, target)
+    finally:
+        Path(name).unlink(missing_ok=True)
+
+
 def _hidden(folder: Path, role: str) -> str:
     return f".{folder.name}.{role}-"
 
