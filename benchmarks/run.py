@@ -46,20 +46,27 @@ for html, base_url, stylesheets, variant, options in json.loads(sys.argv[1]):
                                                      **options)
 """
 
-# The pipeline's final HTML per profile, written for the floor to read
+# The pipeline's final HTML per profile, written for the floor to read; its contents prints the pages the
+# build found (the named destinations of the built book), as the pipeline's own last layout of the frame does
 FINAL_HTML = """
 import json, sys
+from dataclasses import replace
 from pathlib import Path
+from types import MappingProxyType
+from pypdf import PdfReader
 from compendium.book import Book
 from compendium.paths import ProjectPaths
 from compendium.pipeline import load_collection
 from compendium.render_pdf import PROFILES, render_html
 paths = ProjectPaths(Path(sys.argv[1]))
 collection = load_collection(Path(sys.argv[2]), paths)
+built = PdfReader(sys.argv[4])
+pages = {name: built.get_destination_page_number(target) + 1 for name, target in built.named_destinations.items()}
+book = replace(Book.of(collection), pages=MappingProxyType(pages))
 jobs = []
 for name, profile in PROFILES.items():
     html = Path(sys.argv[3]) / f"{name}.html"
-    html.write_text(render_html(Book.of(collection), collection, paths, profile), encoding="utf-8")
+    html.write_text(render_html(book, collection, paths, profile), encoding="utf-8")
     options = dict(profile.write_options) | ({"full_fonts": True} if profile.whole_fonts else {})
     stylesheets = [str(paths.layouts / "pdf" / name) for name in ("book.css", profile.stylesheet) if name]
     jobs.append([str(html), str(paths.layouts / "pdf" / "book.html.j2"), stylesheets, profile.pdf_variant, options])
@@ -71,6 +78,10 @@ print(json.dumps(jobs))
 class Run:
     seconds: float
     peak_rss_mb: float
+    """The peak of the RSS summed over the process tree: pages the workers share with the server they are
+    forked from (WeasyPrint, loaded once) count once per process."""
+    peak_pss_mb: float
+    """The peak of the summed PSS: each shared page split among the processes sharing it, so counted once."""
 
 
 @dataclass(frozen=True)
@@ -88,31 +99,33 @@ class Row:
 
     def cells(self) -> list[str]:
         return [f"{self.practices}", f"{self.pages}", f"{self.full.seconds:.1f}", f"{self.full.peak_rss_mb:.0f}",
+                f"{self.full.peak_pss_mb:.0f}",
                 f"{self.pages_per_second:.1f}", f"{self.edit.seconds:.1f}", f"{self.layout_change.seconds:.1f}",
                 f"{self.floor.seconds:.1f}", f"{self.floor.peak_rss_mb:.0f}",
                 f"{self.full.seconds / self.floor.seconds:.2f}×"]
 
 
-HEADER = ["N", "pages", "full build s", "peak RSS MB", "pages/s", "after a text edit s", "after a CSS edit s",
-          "floor s", "floor RSS MB", "build / floor"]
+HEADER = ["N", "pages", "full build s", "peak RSS MB", "peak PSS MB", "pages/s", "after a text edit s",
+          "after a CSS edit s", "floor s", "floor RSS MB", "build / floor"]
 
 
 def measure(command: list[str], cwd: Path) -> Run:
-    """Wall time and the peak of the summed RSS of the process and all its children."""
+    """Wall time and the peaks of the summed RSS and PSS of the process and all its children."""
     started = time.perf_counter()
     process = psutil.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    peak = 0
+    peak_rss = peak_pss = 0
     while process.poll() is None:
         try:
-            tree = [process, *process.children(recursive=True)]
-            peak = max(peak, sum(member.memory_info().rss for member in tree if member.is_running()))
+            tree = [member.memory_full_info() for member in (process, *process.children(recursive=True))]
+            peak_rss = max(peak_rss, sum(memory.rss for memory in tree))
+            peak_pss = max(peak_pss, sum(memory.pss for memory in tree))
         except psutil.Error:
             pass  # a child ended between listing and reading
         time.sleep(SAMPLE_SECONDS)
     seconds = time.perf_counter() - started
     if process.returncode != 0:
         raise SystemExit(f"{' '.join(command)} failed:\n{process.stderr.read().decode()}")
-    return Run(seconds, peak / 2**20)
+    return Run(seconds, peak_rss / 2**20, peak_pss / 2**20)
 
 
 def scratch_project(folder: Path) -> Path:
@@ -144,8 +157,9 @@ def bench(count: int, pictures: bool, work: Path) -> Row:
 
     html_folder = work / f"html-{count}"
     html_folder.mkdir()
-    jobs = subprocess.run([str(BIN / "python"), "-c", FINAL_HTML, str(project), str(edition), str(html_folder)],
-                          cwd=project, check=True, capture_output=True, text=True).stdout
+    built = output / edition.name / f"compendium-{edition.name}.pdf"
+    jobs = subprocess.run([str(BIN / "python"), "-c", FINAL_HTML, str(project), str(edition), str(html_folder),
+                           str(built)], cwd=project, check=True, capture_output=True, text=True).stdout
     floor = measure([str(BIN / "python"), "-c", FLOOR, jobs], project)
     return Row(count, pages, full, edit, layout_change, floor)
 

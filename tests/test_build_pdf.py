@@ -42,8 +42,9 @@ def contents_entries(pdf: PdfReader) -> dict[str, int]:
     """«Содержание» as {entry text: page number}, read from the printed page."""
     contents_page = next(n for n in range(1, len(pdf.pages) + 1) if page_text(pdf, n).startswith("Содержание"))
     entries = {}
-    for line in page_text(pdf, contents_page).splitlines():
-        match = re.match(r"^(?:\d МЕСТО |ЛИДЕР )?(.+?)\s*\.{3,}\s*(\d+)$", line.replace("\xa0", " "))
+    # laid out as on the page: the award, the title and, at the right margin, the page number
+    for line in pdf.pages[contents_page - 1].extract_text(extraction_mode="layout").splitlines():
+        match = re.match(r"^\s*(?:\d МЕСТО|ЛИДЕР)?\s*(.+?)\s{2,}(\d+)$", line.replace("\xa0", " "))
         if match:
             entries[match.group(1).strip()] = int(match.group(2))
     return entries

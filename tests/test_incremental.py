@@ -20,7 +20,7 @@ PRACTICE = Path("practices") / "anuchinsky-beekeeping.yaml"
 
 
 def cached_parts(output_root: Path, edition: Path) -> dict[str, set[str]]:
-    """The keys of the laid-out parts kept for each profile."""
+    """The keys of the PDFs kept for each profile: laid-out parts and merged books."""
     folder = output_root / CACHE / edition.name
     return {name: {path.stem for path in (folder / name).glob("*.pdf")} for name in ("print", "screen")}
 
@@ -31,13 +31,13 @@ def kept_readings(output_root: Path, edition: Path) -> int:
 
 
 EDITS = {
-    # text inside one spread: only that spread is laid out again, for each profile
+    # text inside one spread: only that spread is laid out again, for each profile, and the book merged again
     "text": (lambda text: text.replace("content: |\n", "content: |\n  Пчеловоды района провели общий сбор.\n\n", 1),
-             {"print": 1, "screen": 1}),
+             {"print": 2, "screen": 2}),
     # the municipality's name is also in the contents and the part opener: the frame is laid out again too
     "name": (lambda text: text.replace("municipality: Анучинский муниципальный округ",
                                        "municipality: Анучинский округ", 1),
-             {"print": 2, "screen": 2}),
+             {"print": 3, "screen": 3}),
 }
 
 
@@ -48,7 +48,7 @@ def test_an_incremental_build_gives_the_bytes_of_a_clean_one(edit: str, edition_
     incremental, clean = tmp_path / "incremental", tmp_path / "clean"
     build(edition_copy, project, output_root=incremental)
     before = cached_parts(incremental, edition_copy)
-    assert {name: len(keys) for name, keys in before.items()} == {"print": 11, "screen": 11}  # a frame, 10 spreads
+    assert {name: len(keys) for name, keys in before.items()} == {"print": 12, "screen": 12}  # frame, 10 spreads, book
 
     practice = edition_copy / PRACTICE
     edited = change(practice.read_text(encoding="utf-8"))
@@ -57,7 +57,7 @@ def test_an_incremental_build_gives_the_bytes_of_a_clean_one(edit: str, edition_
     again = build(edition_copy, project, output_root=incremental)
     after = cached_parts(incremental, edition_copy)
     assert {name: len(after[name] - before[name]) for name in after} == relaid
-    assert {name: len(keys) for name, keys in after.items()} == {"print": 11, "screen": 11}  # the old ones dropped
+    assert {name: len(keys) for name, keys in after.items()} == {"print": 12, "screen": 12}  # the old ones dropped
     assert kept_readings(incremental, edition_copy) == 12  # the two books and the ten practice PDFs
 
     build(edition_copy, project, output_root=clean)

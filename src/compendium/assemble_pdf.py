@@ -13,6 +13,7 @@ import io
 import re
 import zlib
 from collections.abc import Iterator, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -21,6 +22,8 @@ import pikepdf
 from fontTools import subset
 from fontTools.ttLib import TTFont
 from pikepdf import Array, Dictionary, Name, NameTree
+
+from .write import replace_file
 
 _BLOCK = re.compile(rb"beginbf(char|range)(.*?)endbf\1", re.DOTALL)
 _HEX = re.compile(rb"<([0-9a-fA-F]+)>")
@@ -32,19 +35,21 @@ class PlacedSpread:
     """A spread's own two-page PDF and the index of the frame page its left page replaces."""
 
     first_page_index: int
-    pdf: bytes
+    pdf: Path
 
 
-def merge_spreads(frame: bytes, spreads: Sequence[PlacedSpread], fonts: Path, whole_fonts: bool) -> bytes:
-    """The frame with each spread in its place and one subset per font, or with ``whole_fonts``, each
-    font file whole (layouts are written with subsets either way: smaller to keep and to merge)."""
-    book = pikepdf.open(io.BytesIO(frame))
-    replaced: dict[tuple[int, int], pikepdf.Object] = {}
-    structure = _StructureMerge(book)
-    for spread in spreads:
-        with pikepdf.open(io.BytesIO(spread.pdf)) as chunk:
+def merge_spreads(frame: Path, spreads: Sequence[PlacedSpread], fonts: Path, whole_fonts: bool,
+                  destination: Path) -> None:
+    """Writes the frame with each spread in its place and one subset per font or, with ``whole_fonts``,
+    each font file whole (layouts are written with subsets either way: smaller to keep and to merge)."""
+    with ExitStack() as open_files:  # the copied pages' streams are read from their files when the book is saved
+        book = open_files.enter_context(pikepdf.open(frame))
+        replaced: dict[tuple[int, int], pikepdf.Object] = {}
+        structure = _StructureMerge(book)
+        for spread in spreads:
+            chunk = open_files.enter_context(pikepdf.open(spread.pdf))
             if len(chunk.pages) != 2:
-                raise ValueError(f"a spread has {len(chunk.pages)} pages, not 2")
+                raise ValueError(f"{spread.pdf} has {len(chunk.pages)} pages, not 2")
             for offset, page in enumerate(chunk.pages):
                 index = spread.first_page_index + offset
                 stub = book.pages[index].obj
@@ -53,15 +58,15 @@ def merge_spreads(frame: bytes, spreads: Sequence[PlacedSpread], fonts: Path, wh
                 replaced[stub.objgen] = book.pages[index].obj
             structure.graft(chunk)
             _add_destinations(book, chunk)
-    structure.finish()
-    _repoint_destinations(book, replaced)
-    _merge_fonts(book, fonts, whole_fonts)
-    _share_identical_resources(book)
-    book.remove_unreferenced_resources()
-    output = io.BytesIO()
-    book.save(output, deterministic_id=True, compress_streams=True,
-              object_stream_mode=pikepdf.ObjectStreamMode.generate)
-    return output.getvalue()
+        structure.finish()
+        _repoint_destinations(book, replaced)
+        _merge_fonts(book, fonts, whole_fonts)
+        _share_identical_resources(book)
+        book.remove_unreferenced_resources()
+        output = io.BytesIO()
+        book.save(output, deterministic_id=True, compress_streams=True,
+                  object_stream_mode=pikepdf.ObjectStreamMode.generate)
+    replace_file(destination, output.getvalue())
 
 
 class _StructureMerge:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from itertools import groupby
+from types import MappingProxyType
 from typing import Literal
 
 from .model import Award, Collection, Edition, Foreword, Geography, Practice, Result, Rules
@@ -57,6 +59,15 @@ class Book:
     as empty pages; a run of consecutive ``spreads`` alone; or the spreads to ``measure`` on endless pages."""
     first_page: int = 1
     """The book's page number of the first page of a ``spreads`` layout."""
+    pages: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
+    """The page of each section the contents lists, by anchor, as the previous layout of the frame found
+    them; empty before the first."""
+
+    def page_of(self, anchor: str) -> str:
+        """The page the contents prints for a section: a placeholder of about the right width until known."""
+        if anchor in self.pages:
+            return str(self.pages[anchor])
+        return "0" * len(str(2 * len(self.practices) + 20))
 
     @classmethod
     def of(cls, collection: Collection) -> Book:

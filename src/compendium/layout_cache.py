@@ -12,24 +12,24 @@ import hashlib
 import json
 import re
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
+from importlib.metadata import version
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
-
-import weasyprint
 
 from .paths import ProjectPaths
 from .write import replace_file
 
 _FILE_URL = re.compile(r"""file://[^"'()\s<>]+""")
-_FORMAT = "1"  # bump when LaidOut changes shape
+_FORMAT = "2"  # bump when LaidOut changes shape
 
 
 @dataclass(frozen=True)
 class LaidOut:
-    """One layout written as PDF, and what the book needs to know of it without reading it again."""
+    """What the book needs to know of one layout without reading its PDF, and where that PDF is."""
 
-    pdf: bytes
+    pdf: Path | None
+    """The PDF in the cache; None for a frame laid out only to find its pages, or a spread that does not fit."""
     page_count: int
     anchors: dict[str, int]
     """The 1-based page, within this PDF, of each element id the book needs (the sections)."""
@@ -41,7 +41,7 @@ class LaidOut:
 
 def project_fingerprint(paths: ProjectPaths) -> str:
     """What every layout depends on besides its HTML. Read once per build: a few megabytes."""
-    digest = hashlib.sha256(f"{_FORMAT}:weasyprint {weasyprint.__version__}".encode())
+    digest = hashlib.sha256(f"{_FORMAT}:weasyprint {version('weasyprint')}".encode())
     package = Path(__file__).parent
     for folder, pattern in ((paths.layouts, "**/*"), (paths.assets, "**/*"), (package, "*.py")):
         for path in sorted(folder.glob(pattern)):
@@ -63,17 +63,24 @@ def layout_key(fingerprint: str, html: str, *details: str) -> str:
 
 
 class LayoutCache:
-    """One folder of laid-out parts; entries are written whole or not at all."""
+    """One folder of laid-out parts. The worker that lays a part out writes its PDF (``pdf_path``), and
+    ``put`` then writes the facts: an entry counts only once both are there, each written whole."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
+        self.folder.mkdir(parents=True, exist_ok=True)
         self.used: set[str] = set()
+
+    def pdf_path(self, key: str) -> Path:
+        return self.folder / f"{key}.pdf"
 
     def get(self, key: str) -> LaidOut | None:
         self.used.add(key)
         try:
-            pdf = (self.folder / f"{key}.pdf").read_bytes()
             facts = json.loads((self.folder / f"{key}.json").read_text(encoding="utf-8"))
+            pdf = self.folder / f"{key}.pdf" if facts["written"] else None
+            if pdf is not None and not pdf.is_file():
+                return None
             return LaidOut(pdf, facts["page_count"], facts["anchors"],
                            tuple((page, text) for page, text in facts["overflow"]))
         except (OSError, ValueError, KeyError, TypeError):
@@ -83,11 +90,9 @@ class LayoutCache:
         self.used.add(key)
         if not laid_out.fits:
             return
-        self.folder.mkdir(parents=True, exist_ok=True)
-        facts = {name: value for name, value in asdict(laid_out).items() if name not in ("pdf", "fits")}
-        # the facts first and the PDF last: an entry counts only once both are there
+        facts = {"written": laid_out.pdf is not None, "page_count": laid_out.page_count,
+                 "anchors": laid_out.anchors, "overflow": laid_out.overflow}
         replace_file(self.folder / f"{key}.json", json.dumps(facts, ensure_ascii=False).encode())
-        replace_file(self.folder / f"{key}.pdf", laid_out.pdf)
 
     def keep_only_used(self) -> None:
         """Drops the entries this build did not ask for, so the cache does not grow with every edit."""

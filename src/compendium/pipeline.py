@@ -153,7 +153,7 @@ def _preflight(collection: Collection, folder: Path, outputs: dict[str, Path], r
             for key, kind, pdf, expected in [(_pdf_key(name), "pdf", rendered[name].book, None),
                                              *((f"practice-{pid}", "practice", pdf, 2)
                                                for pid, pdf in rendered[name].practices.items())]]
-    written = [staged.add(outputs[key], pdf.data) for key, _, pdf, _ in pdfs]
+    written = [staged.add_copy(outputs[key], pdf.pdf) for key, _, pdf, _ in pdfs]
     readings = read_pdfs(written, kept_readings)
     for (key, kind, pdf, expected), path, reading in zip(pdfs, written, readings, strict=True):
         shown_as = outputs[key].relative_to(folder).as_posix()

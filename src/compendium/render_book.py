@@ -17,11 +17,12 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from types import MappingProxyType
+from typing import Any, NamedTuple, TypeVar
 
 from .assemble_pdf import PlacedSpread, merge_spreads
 from .book import Book
-from .errors import SourceProblems
+from .errors import CompendiumError, SourceProblems
 from .layout_cache import LaidOut, LayoutCache, layout_key, project_fingerprint
 from .model import Collection
 from .paths import ProjectPaths
@@ -29,6 +30,9 @@ from .progress import COUNT_LOGGER
 from .render_pdf import PROFILES, SCREEN, BookTemplate, LayoutJob, Profile, lay_out_part, measure_overflow
 
 T = TypeVar("T")
+FRAME_PASSES = 3
+"""Layouts of the frame before its page numbers must have settled: the first prints placeholders, the
+second the pages found, and a third is needed only when a number's width moved a line break."""
 log = logging.getLogger("compendium")
 counts = logging.getLogger(COUNT_LOGGER)
 # Workers start from a clean server process that has WeasyPrint loaded already, rather than forking
@@ -42,7 +46,8 @@ if sys.platform == "linux":
 class RenderedPdf:
     """A laid-out and checked PDF, with what the preflight report needs to know of its layout."""
 
-    data: bytes
+    pdf: Path
+    """The PDF, in the layout cache: the build copies it to the outputs."""
     profile: Profile
     page_count: int
     anchor_pages: dict[str, int]
@@ -89,6 +94,17 @@ class LayoutRunner:
             self._pool.shutdown(cancel_futures=True)
 
 
+class Part(NamedTuple):
+    """One layout to make: a profile's frame, or one of its spreads."""
+
+    profile: Profile
+    book: Book
+    spread_of: str | None = None
+    title: str | None = None
+    written: bool = True
+    """False for a frame laid out only to learn its pages."""
+
+
 def render_books(collection: Collection, paths: ProjectPaths, profiles: Sequence[str], made: datetime,
                  cache_folder: Path, runner: LayoutRunner,
                  meanwhile: Callable[[dict[str, int]], T]) -> tuple[dict[str, RenderedBook], T]:
@@ -100,46 +116,60 @@ def render_books(collection: Collection, paths: ProjectPaths, profiles: Sequence
     book = Book.of(collection)
     parts = _Parts(collection, paths, made, cache_folder, runner)
     chosen = [PROFILES[name] for name in profiles]
-    frames = dict(zip(profiles, parts.lay_out(
-        "frames", [(profile, replace(book, part="frame"), None, None) for profile in chosen]), strict=True))
+    frames = _frames(parts, replace(book, part="frame"), chosen)
     title = f"{book.edition.title} {book.period_label}"  # as book.html.j2 titles the book
     titles = {practice.id: f"{practice.municipality}: «{practice.title}» — {title}"
               for practice in collection.practices}
-    spread_jobs = [
-        (profile, replace(book, part="spreads", practices=(practice,),
-                          first_page=frames[profile.name].anchors[f"practice-{practice.id}"]),
-         practice.id, titles[practice.id])
+    spreads = iter(parts.lay_out("spreads", [
+        Part(profile, replace(book, part="spreads", practices=(practice,),
+                              first_page=frames[profile.name].anchors[f"practice-{practice.id}"]),
+             practice.id, titles[practice.id])
         for profile in chosen for practice in collection.practices
-    ]
-    spreads = iter(parts.lay_out("spreads", spread_jobs))
+    ]))
     laid_out = {profile.name: {practice.id: next(spreads) for practice in collection.practices} for profile in chosen}
     overflowing = [practice for practice in collection.practices
                    if not all(laid_out[name][practice.id].fits for name in profiles)]
     if overflowing:
-        raise SourceProblems(measure_overflow(replace(book, practices=tuple(overflowing), part="measure"),
-                                              collection, paths))
-    parts.forget_the_rest()
-    merged = runner.each(_merged, [(profile, frames[profile.name], laid_out[profile.name], paths, title, titles)
-                                   for profile in chosen])
+        measuring = replace(book, practices=tuple(overflowing), part="measure")
+        raise SourceProblems(next(iter(runner.each(measure_overflow, [(measuring, collection, paths)]))))
+    books = parts.merge({profile.name: (frames[profile.name], laid_out[profile.name]) for profile in chosen})
     done_meanwhile = meanwhile(frames[profiles[0]].anchors)
-    return dict(zip(profiles, merged, strict=True)), done_meanwhile
+    rendered = {}
+    for profile in chosen:
+        frame, spreads_of = frames[profile.name], laid_out[profile.name]
+        overflow = [f"page {page}: «{text}»" for page, text in frame.overflow] + [
+            f"page {frame.anchors[f'practice-{practice_id}'] - 1 + page}: «{text}»"
+            for practice_id, spread in spreads_of.items() for page, text in spread.overflow]
+        practices = {practice_id: RenderedPdf(
+            spread.pdf, profile, spread.page_count, spread.anchors, titles[practice_id],  # type: ignore[arg-type]
+            tuple(f"page {page}: «{text}»" for page, text in spread.overflow))
+            for practice_id, spread in spreads_of.items()} if profile is SCREEN else {}
+        rendered[profile.name] = RenderedBook(
+            RenderedPdf(next(books), profile, frame.page_count, frame.anchors, title, tuple(overflow)), practices)
+    parts.forget_the_rest()
+    return rendered, done_meanwhile
 
 
-def _merged(profile: Profile, frame: LaidOut, spreads: dict[str, LaidOut], paths: ProjectPaths,
-            title: str, titles: dict[str, str]) -> RenderedBook:
-    placed = []
-    overflow = [f"page {page}: «{text}»" for page, text in frame.overflow]
-    practices = {}
-    for practice_id, spread in spreads.items():
-        first_page = frame.anchors[f"practice-{practice_id}"]
-        placed.append(PlacedSpread(first_page - 1, spread.pdf))
-        overflow += [f"page {first_page - 1 + page}: «{text}»" for page, text in spread.overflow]
-        if profile.name == SCREEN.name:  # by name: the profile may be a worker's unpickled copy
-            practices[practice_id] = RenderedPdf(
-                spread.pdf, profile, spread.page_count, spread.anchors, titles[practice_id],
-                tuple(f"page {page}: «{text}»" for page, text in spread.overflow))
-    data = merge_spreads(frame.pdf, placed, paths.fonts, profile.whole_fonts)
-    return RenderedBook(RenderedPdf(data, profile, frame.page_count, frame.anchors, title, tuple(overflow)), practices)
+def _frames(parts: _Parts, frame: Book, profiles: Sequence[Profile]) -> dict[str, LaidOut]:
+    """Each profile's frame, laid out again with the pages it found until the contents prints the pages
+    its sections land on. The first layout, with placeholders, is not written; when the frame is
+    unchanged both come from the cache."""
+    printing = {profile.name: frame for profile in profiles}
+    frames: dict[str, LaidOut] = {}
+    for _ in range(FRAME_PASSES):
+        named = [profile for profile in profiles if profile.name in printing]
+        laid_out = parts.lay_out("frames", [Part(profile, printing[profile.name],
+                                                 written=bool(printing[profile.name].pages)) for profile in named])
+        for profile, layout in zip(named, laid_out, strict=True):
+            if printing[profile.name].pages == layout.anchors and layout.pdf is not None:
+                del printing[profile.name]
+                frames[profile.name] = layout
+            else:
+                printing[profile.name] = replace(frame, pages=MappingProxyType(layout.anchors))
+        if not printing:
+            return frames
+    raise CompendiumError(f"the contents' page numbers did not settle in {FRAME_PASSES} layouts of the frame; "
+                          "check layouts/pdf/contents.html.j2")
 
 
 class _Parts:
@@ -153,14 +183,17 @@ class _Parts:
         self.templates: dict[str, BookTemplate] = {}
         self.cache_folder = cache_folder
 
-    def lay_out(self, what: str, parts: Sequence[tuple[Profile, Book, str | None, str | None]]) -> list[LaidOut]:
-        """Each part's layout, from the cache or laid out now; ``parts`` are (profile, book, spread of, title)."""
+    def lay_out(self, what: str, parts: Sequence[Part]) -> list[LaidOut]:
+        """Each part's layout, from the cache or laid out now."""
         keyed = []
-        for profile, book, spread_of, title in parts:
-            job = LayoutJob(self._template(profile).render(book), profile, self.made, self.paths,
-                            self.collection.directory, spread_of, title)
-            key = layout_key(self.fingerprint, job.html, profile.name, self.made.isoformat(), title or "")
-            keyed.append((self._cache(profile), key, job))
+        for part in parts:
+            cache = self._cache(part.profile)
+            html = self._template(part.profile).render(part.book)
+            key = layout_key(self.fingerprint, html, part.profile.name, self.made.isoformat(), part.title or "",
+                             str(part.written))
+            job = LayoutJob(html, part.profile, self.made, self.paths, self.collection.directory,
+                            cache.pdf_path(key) if part.written else None, part.spread_of, part.title)
+            keyed.append((cache, key, job))
         found = {key: cache.get(key) for cache, key, _ in keyed}
         missing = [(cache, key, job) for cache, key, job in keyed if found[key] is None]
         log.info("%d of %d %s to lay out; %d from the cache", len(missing), len(keyed), what,
@@ -171,6 +204,31 @@ class _Parts:
             found[key] = laid_out
             counts.info("%d of %d %s laid out", done, len(missing), what)
         return [found[key] for _, key, _ in keyed]  # type: ignore[misc]
+
+    def merge(self, books: dict[str, tuple[LaidOut, dict[str, LaidOut]]]) -> Iterator[Path]:
+        """Starts merging each profile's frame and spreads on the workers, unless the cache has the book;
+        the books' PDFs, in order, once merged. A book is kept under a key made of its layouts' keys."""
+        merges, merged = [], []
+        for name, (frame, spreads) in books.items():
+            profile, cache = PROFILES[name], self._cache(PROFILES[name])
+            layouts = " ".join(layout.pdf.name for layout in (frame, *spreads.values()))  # type: ignore[union-attr]
+            key = layout_key(self.fingerprint, layouts, name, "book")
+            book = LaidOut(cache.pdf_path(key), frame.page_count, frame.anchors, ())
+            if cache.get(key) is None:
+                placed = [PlacedSpread(frame.anchors[f"practice-{practice_id}"] - 1, spread.pdf)  # type: ignore[arg-type]
+                          for practice_id, spread in spreads.items()]
+                arguments = (frame.pdf, placed, self.paths.fonts, profile.whole_fonts, book.pdf)
+                merges.append((arguments, (cache, key, book)))
+            merged.append(book.pdf)
+        log.info("%d of %d books to merge; %d from the cache", len(merges), len(books), len(books) - len(merges))
+        running = self.runner.each(merge_spreads, [arguments for arguments, _ in merges])
+
+        def when_done() -> Iterator[Path]:
+            for (_, (cache, key, book)), _ in zip(merges, running, strict=True):
+                cache.put(key, book)
+            yield from merged  # type: ignore[misc]
+
+        return when_done()
 
     def forget_the_rest(self) -> None:
         for cache in self.caches.values():

@@ -34,6 +34,7 @@ from .paths import ProjectPaths
 from .prose import BulletList, Paragraph, Span
 from .resources import RestrictedFetcher, check_layout_files
 from .typography import typeset_runs
+from .write import replace_file
 
 PX_PER_MM = 96 / 25.4
 PT_PER_MM = 72 / 25.4
@@ -208,6 +209,8 @@ class LayoutJob:
     made: datetime
     paths: ProjectPaths
     edition: Path
+    pdf: Path | None
+    """Where to write the PDF; None to lay the part out only to learn its pages."""
     spread_of: str | None = None
     """The practice id when the job is a spread."""
     title: str | None = None
@@ -215,21 +218,23 @@ class LayoutJob:
 
 
 def lay_out_part(job: LayoutJob) -> LaidOut:
-    """Lays out and writes one part. A frame loses the padding pages its sheets do not need; a spread
-    that is not exactly two facing pages comes back with ``fits`` false and no PDF."""
+    """Lays out one part and writes its PDF. A frame loses the padding pages its sheets do not need; a
+    spread that is not exactly two facing pages comes back with ``fits`` false and nothing written."""
     document = lay_out_html(job.html, job.paths, job.edition, job.profile)
     anchors = _anchors(document)
     if job.spread_of is not None and not fits_its_spread(anchors, job.spread_of, len(document.pages)):
-        return LaidOut(b"", len(document.pages), {}, (), fits=False)
+        return LaidOut(None, len(document.pages), {}, (), fits=False)
     if job.spread_of is None:
         document = _without_unneeded_padding(document, anchors, job.profile)
         anchors = _anchors(document)
     if job.title:
         document.metadata.title = job.title
     _date(document, job.made)
+    if job.pdf is not None:
+        replace_file(job.pdf, _written(document, job.profile))
     # the book's sections; the markers inside a spread (<id>--<field>) matter to this layout only
     sections = {name: index + 1 for name, (index, _) in anchors.items() if "--" not in name}
-    return LaidOut(_written(document, job.profile), len(document.pages), sections, tuple(overflowing_text(document)))
+    return LaidOut(job.pdf, len(document.pages), sections, tuple(overflowing_text(document)))
 
 
 def _written(document: Document, profile: Profile) -> bytes:

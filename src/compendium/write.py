@@ -67,6 +67,15 @@ class StagedOutputs:
         _write_durably(staged, data)
         return staged
 
+    def add_copy(self, target: Path, source: Path) -> Path:
+        """Stages a copy of a file made elsewhere (a PDF in the layout cache); returns where it is staged."""
+        assert self._staging is not None, "StagedOutputs is used outside its with block"
+        staged = self._staging / target.relative_to(self.folder)
+        staged.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, staged)
+        _make_durable(staged)
+        return staged
+
     def commit(self, stale: Iterable[Path] = ()) -> None:
         """Swaps the staged folder in; old outputs this build does not make are kept unless listed in ``stale``."""
         assert self._staging is not None, "StagedOutputs is used outside its with block"
@@ -148,7 +157,11 @@ def _carry_over(old: Path, new: Path, dropped: set[Path]) -> None:
 def _write_durably(path: Path, data: bytes) -> None:
     with open(path, "wb") as stream:
         stream.write(data)
-        stream.flush()
+    _make_durable(path)
+
+
+def _make_durable(path: Path) -> None:
+    with open(path, "rb+") as stream:
         os.fsync(stream.fileno())
     os.chmod(path, 0o666 & ~_umask())  # temporary files are made private; outputs are for sharing
 
