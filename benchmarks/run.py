@@ -52,17 +52,16 @@ FINAL_HTML = """
 import json, sys
 from dataclasses import replace
 from pathlib import Path
-from types import MappingProxyType
 from pypdf import PdfReader
 from compendium.book import Book
 from compendium.paths import ProjectPaths
 from compendium.pipeline import load_collection
-from compendium.render_pdf import PROFILES, render_html
+from compendium.book_html import PROFILES, render_html
 paths = ProjectPaths(Path(sys.argv[1]))
 collection = load_collection(Path(sys.argv[2]), paths)
 built = PdfReader(sys.argv[4])
 pages = {name: built.get_destination_page_number(target) + 1 for name, target in built.named_destinations.items()}
-book = replace(Book.of(collection), pages=MappingProxyType(pages))
+book = replace(Book.of(collection), pages=pages)
 jobs = []
 for name, profile in PROFILES.items():
     html = Path(sys.argv[3]) / f"{name}.html"

@@ -6,6 +6,9 @@ build makes. The merged PDF keeps what one layout had: links, outline, tags and 
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pikepdf
@@ -14,7 +17,7 @@ from pypdf import PdfReader
 
 from compendium.paths import ProjectPaths
 from compendium.pipeline import CACHE, build
-from tests.conftest import snapshot
+from tests.conftest import DEFAULT_EDITION, snapshot
 
 PRACTICE = Path("practices") / "anuchinsky-beekeeping.yaml"
 
@@ -117,3 +120,22 @@ def test_the_merged_book_embeds_one_font_per_face(default_build) -> None:
                 for font in page.obj.Resources.get("/Font", {}).values():
                     faces.setdefault(str(font.BaseFont).split("+")[-1], set()).add(font.objgen)
             assert faces and all(len(objects) == 1 for objects in faces.values()), faces
+
+
+# A build in a fresh interpreter that reports which of the heavy libraries it loaded itself
+LOADED_HERE = """
+import sys
+from pathlib import Path
+from compendium.paths import ProjectPaths
+from compendium.pipeline import build
+build(Path(sys.argv[1]), ProjectPaths(Path(sys.argv[2])), output_root=Path(sys.argv[3]))
+print(" ".join(sorted(name for name in ("weasyprint", "pikepdf") if name in sys.modules)) or "neither")
+"""
+
+
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="with one core the layouts run in the main process")
+def test_the_main_process_leaves_layout_and_merging_to_the_workers(project: ProjectPaths, tmp_path: Path) -> None:
+    # WeasyPrint and pikepdf are some 40 MB of the main process that the workers already hold
+    loaded = subprocess.run([sys.executable, "-c", LOADED_HERE, str(DEFAULT_EDITION), str(project.root), str(tmp_path)],
+                            capture_output=True, text=True, check=True).stdout.split()
+    assert loaded == ["neither"]

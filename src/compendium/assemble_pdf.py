@@ -13,7 +13,6 @@ import io
 import re
 import zlib
 from collections.abc import Iterator, Sequence
-from contextlib import ExitStack
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -42,12 +41,12 @@ def merge_spreads(frame: Path, spreads: Sequence[PlacedSpread], fonts: Path, who
                   destination: Path) -> None:
     """Writes the frame with each spread in its place and one subset per font or, with ``whole_fonts``,
     each font file whole (layouts are written with subsets either way: smaller to keep and to merge)."""
-    with ExitStack() as open_files:  # the copied pages' streams are read from their files when the book is saved
-        book = open_files.enter_context(pikepdf.open(frame))
-        replaced: dict[tuple[int, int], pikepdf.Object] = {}
-        structure = _StructureMerge(book)
-        for spread in spreads:
-            chunk = open_files.enter_context(pikepdf.open(spread.pdf))
+    book = pikepdf.open(frame)
+    replaced: dict[tuple[int, int], pikepdf.Object] = {}
+    structure = _StructureMerge(book)
+    for spread in spreads:
+        # read whole: a spread's own PDF closed once copied uses less memory than hundreds of them kept open
+        with pikepdf.open(io.BytesIO(spread.pdf.read_bytes())) as chunk:
             if len(chunk.pages) != 2:
                 raise ValueError(f"{spread.pdf} has {len(chunk.pages)} pages, not 2")
             for offset, page in enumerate(chunk.pages):
@@ -58,14 +57,15 @@ def merge_spreads(frame: Path, spreads: Sequence[PlacedSpread], fonts: Path, who
                 replaced[stub.objgen] = book.pages[index].obj
             structure.graft(chunk)
             _add_destinations(book, chunk)
-        structure.finish()
-        _repoint_destinations(book, replaced)
-        _merge_fonts(book, fonts, whole_fonts)
-        _share_identical_resources(book)
-        book.remove_unreferenced_resources()
-        output = io.BytesIO()
-        book.save(output, deterministic_id=True, compress_streams=True,
-                  object_stream_mode=pikepdf.ObjectStreamMode.generate)
+    structure.finish()
+    _repoint_destinations(book, replaced)
+    _merge_fonts(book, fonts, whole_fonts)
+    _share_identical_resources(book)
+    book.remove_unreferenced_resources()
+    output = io.BytesIO()
+    book.save(output, deterministic_id=True, compress_streams=True,
+              object_stream_mode=pikepdf.ObjectStreamMode.generate)
+    book.close()
     replace_file(destination, output.getvalue())
 
 

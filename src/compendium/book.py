@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from itertools import groupby
-from types import MappingProxyType
 from typing import Literal
 
 from .model import Award, Collection, Edition, Foreword, Geography, Practice, Result, Rules
@@ -59,7 +58,7 @@ class Book:
     as empty pages; a run of consecutive ``spreads`` alone; or the spreads to ``measure`` on endless pages."""
     first_page: int = 1
     """The book's page number of the first page of a ``spreads`` layout."""
-    pages: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
+    pages: Mapping[str, int] = field(default_factory=dict)
     """The page of each section the contents lists, by anchor, as the previous layout of the frame found
     them; empty before the first."""
 

@@ -1,4 +1,5 @@
-"""Laid-out parts of the book kept between builds, keyed by everything their layout depends on.
+"""Layout jobs, what they give, and the laid-out parts kept between builds, keyed by all their layout
+depends on.
 
 A part's key is a hash of its HTML, of the files that HTML points at (pictures), and of the
 project's fingerprint: the layouts, the assets, compendium's own code and WeasyPrint's version.
@@ -13,15 +14,34 @@ import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from importlib.metadata import version
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from .book_html import Profile
 from .paths import ProjectPaths
 from .write import replace_file
 
 _FILE_URL = re.compile(r"""file://[^"'()\s<>]+""")
 _FORMAT = "2"  # bump when LaidOut changes shape
+
+
+@dataclass(frozen=True)
+class LayoutJob:
+    """One WeasyPrint run: the book's frame, or one practice's spread. Sent to worker processes."""
+
+    html: str
+    profile: Profile
+    made: datetime
+    paths: ProjectPaths
+    edition: Path
+    pdf: Path | None
+    """Where to write the PDF; None to lay the part out only to learn its pages."""
+    spread_of: str | None = None
+    """The practice id when the job is a spread."""
+    title: str | None = None
+    """The PDF's own title, when it is not the book's: a spread is also shared on its own."""
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,8 @@ whose HTML changed are laid out again, and the merge gives the same bytes as a c
 
 from __future__ import annotations
 
+import ctypes
+import gc
 import logging
 import multiprocessing
 import os
@@ -17,17 +19,15 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any, NamedTuple, TypeVar
 
-from .assemble_pdf import PlacedSpread, merge_spreads
 from .book import Book
-from .errors import CompendiumError, SourceProblems
-from .layout_cache import LaidOut, LayoutCache, layout_key, project_fingerprint
+from .book_html import PROFILES, SCREEN, BookTemplate, Profile
+from .errors import CompendiumError, Problem, SourceProblems
+from .layout_cache import LaidOut, LayoutCache, LayoutJob, layout_key, project_fingerprint
 from .model import Collection
 from .paths import ProjectPaths
 from .progress import COUNT_LOGGER
-from .render_pdf import PROFILES, SCREEN, BookTemplate, LayoutJob, Profile, lay_out_part, measure_overflow
 
 T = TypeVar("T")
 FRAME_PASSES = 3
@@ -35,11 +35,13 @@ FRAME_PASSES = 3
 second the pages found, and a third is needed only when a number's width moved a line break."""
 log = logging.getLogger("compendium")
 counts = logging.getLogger(COUNT_LOGGER)
-# Workers start from a clean server process that has WeasyPrint loaded already, rather than forking
-# this one, which may hold font and layout state (in `watch`, say).
+# Workers start from a clean server process that has WeasyPrint and pikepdf loaded already, rather than
+# forking this one, which may hold font and layout state (in `watch`, say). This process never loads
+# them: it templates, writes the draft and checks, some 40 MB lighter.
 _WORKERS = multiprocessing.get_context("forkserver" if sys.platform == "linux" else "spawn")
 if sys.platform == "linux":
-    _WORKERS.set_forkserver_preload(["compendium.render_book"])
+    _WORKERS.set_forkserver_preload(["compendium.render_pdf", "compendium.assemble_pdf", "compendium.render_book"])
+_LIBC = ctypes.CDLL(None) if sys.platform == "linux" else None
 
 
 @dataclass(frozen=True)
@@ -78,13 +80,20 @@ class LayoutRunner:
 
     def run(self, jobs: Sequence[LayoutJob]) -> Iterator[LaidOut]:
         """The jobs' layouts, in the jobs' order."""
-        return self.each(lay_out_part, [(job,) for job in jobs])
+        return self.each(_lay_out, [(job,) for job in jobs])
 
     def each(self, work: Callable[..., T], arguments: Sequence[tuple[Any, ...]]) -> Iterator[T]:
         """``work`` applied to each tuple of arguments, on the workers when there is more than one."""
         if self._pool is None or len(arguments) < 2:
             return (work(*each) for each in arguments)
         return self._pool.map(work, *zip(*arguments, strict=True))
+
+    def submit(self, work: Callable[..., T], *arguments: Any) -> Callable[[], T]:
+        """Starts ``work`` on a worker; the function returned waits for its result. Without workers, the
+        work runs when its result is asked for."""
+        if self._pool is None:
+            return lambda: work(*arguments)
+        return self._pool.submit(work, *arguments).result
 
     def __enter__(self) -> LayoutRunner:
         return self
@@ -131,9 +140,10 @@ def render_books(collection: Collection, paths: ProjectPaths, profiles: Sequence
                    if not all(laid_out[name][practice.id].fits for name in profiles)]
     if overflowing:
         measuring = replace(book, practices=tuple(overflowing), part="measure")
-        raise SourceProblems(next(iter(runner.each(measure_overflow, [(measuring, collection, paths)]))))
-    books = parts.merge({profile.name: (frames[profile.name], laid_out[profile.name]) for profile in chosen})
+        raise SourceProblems(runner.submit(_measure_overflow, measuring, collection, paths)())
+    merged = parts.merge({profile.name: (frames[profile.name], laid_out[profile.name]) for profile in chosen})
     done_meanwhile = meanwhile(frames[profiles[0]].anchors)
+    books = iter(merged())
     rendered = {}
     for profile in chosen:
         frame, spreads_of = frames[profile.name], laid_out[profile.name]
@@ -165,7 +175,7 @@ def _frames(parts: _Parts, frame: Book, profiles: Sequence[Profile]) -> dict[str
                 del printing[profile.name]
                 frames[profile.name] = layout
             else:
-                printing[profile.name] = replace(frame, pages=MappingProxyType(layout.anchors))
+                printing[profile.name] = replace(frame, pages=layout.anchors)
         if not printing:
             return frames
     raise CompendiumError(f"the contents' page numbers did not settle in {FRAME_PASSES} layouts of the frame; "
@@ -205,30 +215,31 @@ class _Parts:
             counts.info("%d of %d %s laid out", done, len(missing), what)
         return [found[key] for _, key, _ in keyed]  # type: ignore[misc]
 
-    def merge(self, books: dict[str, tuple[LaidOut, dict[str, LaidOut]]]) -> Iterator[Path]:
-        """Starts merging each profile's frame and spreads on the workers, unless the cache has the book;
-        the books' PDFs, in order, once merged. A book is kept under a key made of its layouts' keys."""
-        merges, merged = [], []
+    def merge(self, books: dict[str, tuple[LaidOut, dict[str, LaidOut]]]) -> Callable[[], list[Path]]:
+        """Starts merging each profile's frame and spreads on a worker, unless the cache has the book; the
+        function returned waits and gives the books' PDFs in order. A book is kept under its layouts' keys."""
+        merges, kept, merged = [], [], []
         for name, (frame, spreads) in books.items():
             profile, cache = PROFILES[name], self._cache(PROFILES[name])
             layouts = " ".join(layout.pdf.name for layout in (frame, *spreads.values()))  # type: ignore[union-attr]
             key = layout_key(self.fingerprint, layouts, name, "book")
             book = LaidOut(cache.pdf_path(key), frame.page_count, frame.anchors, ())
             if cache.get(key) is None:
-                placed = [PlacedSpread(frame.anchors[f"practice-{practice_id}"] - 1, spread.pdf)  # type: ignore[arg-type]
+                placed = [(frame.anchors[f"practice-{practice_id}"] - 1, spread.pdf)
                           for practice_id, spread in spreads.items()]
-                arguments = (frame.pdf, placed, self.paths.fonts, profile.whole_fonts, book.pdf)
-                merges.append((arguments, (cache, key, book)))
+                merges.append((frame.pdf, placed, self.paths.fonts, profile.whole_fonts, book.pdf))
+                kept.append((cache, key, book))
             merged.append(book.pdf)
         log.info("%d of %d books to merge; %d from the cache", len(merges), len(books), len(books) - len(merges))
-        running = self.runner.each(merge_spreads, [arguments for arguments, _ in merges])
+        merging = self.runner.submit(_merge_books, merges)
 
-        def when_done() -> Iterator[Path]:
-            for (_, (cache, key, book)), _ in zip(merges, running, strict=True):
+        def when_done() -> list[Path]:
+            merging()
+            for cache, key, book in kept:
                 cache.put(key, book)
-            yield from merged  # type: ignore[misc]
+            return merged  # type: ignore[return-value]
 
-        return when_done()
+        return when_done
 
     def forget_the_rest(self) -> None:
         for cache in self.caches.values():
@@ -243,3 +254,38 @@ class _Parts:
         if profile.name not in self.caches:
             self.caches[profile.name] = LayoutCache(self.cache_folder / profile.name)
         return self.caches[profile.name]
+
+
+# What the workers run. WeasyPrint and pikepdf are imported there, from the server they are forked from;
+# with a single core the work runs here, and they are imported then.
+
+def _lay_out(job: LayoutJob) -> LaidOut:
+    from .render_pdf import lay_out_part
+
+    try:
+        return lay_out_part(job)
+    finally:
+        _return_free_memory()
+
+
+def _measure_overflow(book: Book, collection: Collection, paths: ProjectPaths) -> list[Problem]:
+    from .render_pdf import measure_overflow
+
+    return measure_overflow(book, collection, paths)
+
+
+def _merge_books(merges: list[tuple[Path, list[tuple[int, Path]], Path, bool, Path]]) -> None:
+    """One book after the other: merging holds the whole book in memory, and two at once hold twice that."""
+    from .assemble_pdf import PlacedSpread, merge_spreads
+
+    for frame, spreads, fonts, whole_fonts, book in merges:
+        merge_spreads(frame, [PlacedSpread(index, pdf) for index, pdf in spreads], fonts, whole_fonts, book)
+        _return_free_memory()
+
+
+def _return_free_memory() -> None:
+    """Gives the heap's free pages back to the system: a long frame's layout or a merge leaves the heap
+    large, and what follows needs far less."""
+    gc.collect()
+    if _LIBC is not None:
+        _LIBC.malloc_trim(0)

@@ -1,7 +1,7 @@
-"""Stage 3: lay the collection out as a PDF with Jinja2 templates and WeasyPrint, and check each spread.
+"""Stage 3b: lay one part of the book out with WeasyPrint, write it as PDF, and check each spread.
 
-One layout serves one profile: the printing house's CMYK PDF/X with bleed, or the tagged RGB PDF
-for screens, from which each practice's own two-page PDF is also cut.
+Runs in the worker processes. One layout serves one profile: the printing house's CMYK PDF/X with
+bleed, or the tagged RGB PDF for screens, from which each practice's own two-page PDF is also cut.
 """
 
 from __future__ import annotations
@@ -9,146 +9,34 @@ from __future__ import annotations
 import logging
 import re
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 
-import jinja2
 import pydyf
-from markupsafe import Markup, escape
 from weasyprint import CSS, HTML
 from weasyprint.document import Document
 from weasyprint.formatting_structure import boxes
 from weasyprint.text.fonts import FontConfiguration
 
-from .book import Book, award_label, award_short, result_groups
+from .book import Book
+from .book_html import SCREEN, TEMPLATE, Profile, render_html
 from .errors import CompendiumError, Problem
-from .geography_map import draw_geography_map
-from .layout_cache import LaidOut
+from .layout_cache import LaidOut, LayoutJob
 from .model import Collection, Practice, SourceLocation
-from .palette import ColourSpace, load_palette
 from .paths import ProjectPaths
-from .prose import BulletList, Paragraph, Span
 from .resources import RestrictedFetcher, check_layout_files
-from .typography import typeset_runs
 from .write import replace_file
 
 PX_PER_MM = 96 / 25.4
 PT_PER_MM = 72 / 25.4
-TEMPLATE = "book.html.j2"
 STYLESHEET = "book.css"
 PADDING_ANCHOR = "padding-pages"
 OVERFLOW_TOLERANCE_PX = 1.5
 _RANDOM_DOCUMENT_ID = re.compile(rb"xmp\.did:[0-9a-f-]{36}")
 PAGES_PER_SHEET = 4  # a folded sheet is four pages: the printed book's page count is a multiple of this
-
-
-@dataclass(frozen=True)
-class Profile:
-    """What one kind of reader gets: colour space, PDF variant, bleed and image resolution."""
-
-    name: str
-    colour_space: ColourSpace
-    pdf_variant: str
-    write_options: Mapping[str, object] = field(default_factory=dict)
-    bleed_mm: float = 0
-    """Artwork that touches the trim runs this far past it; the PDF's BleedBox says the same."""
-    mark_room_mm: float = 0
-    """Room outside the bleed for crop marks, which WeasyPrint draws in the outer half of its bleed area."""
-    stylesheet: str | None = None
-    """An extra stylesheet in layouts/pdf for this profile only."""
-    min_ppi: float = 0
-    """Placed images below this resolution are reported."""
-    whole_sheets: bool = False
-    """True when the page count must fill whole folded sheets, with blank pages before the back cover."""
-    whole_fonts: bool = False
-    """True to embed each font file whole, as printing houses prefer, rather than the glyphs used."""
-
-
-PRINT = Profile("print", "cmyk", "pdf/x-4", bleed_mm=3, mark_room_mm=6, stylesheet="print.css", min_ppi=300,
-                whole_sheets=True, whole_fonts=True)
-SCREEN = Profile("screen", "rgb", "pdf/ua-1", {"dpi": 150, "optimize_images": True, "jpeg_quality": 85}, min_ppi=96)
-PROFILES = {profile.name: profile for profile in (PRINT, SCREEN)}
-
-
-# Pango follows Unicode line-break rule LB15 ("QU SP* × OP"), so «…» (далее …) can never break
-# between the closing quote and the parenthesis; a zero-width space after the space restores the
-# break. It is a hint to this engine only, so it is added here and not in the shared typography.
-_NO_BREAK_AFTER_QUOTE = "» ("
-_BREAK_AFTER_QUOTE = "» \u200b("
-
-
-def template_environment(paths: ProjectPaths) -> jinja2.Environment:
-    """Jinja2 over layouts/pdf: autoescaped, strict about undefined names, with the typography helpers."""
-    environment = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(paths.layouts / "pdf"),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    environment.globals.update(
-        typeset=lambda text: _typeset_spans((Span(str(text)),)),
-        typeset_spans=_typeset_spans,
-        figure_value=_figure_value,
-        award_label=award_label,
-        award_short=award_short,
-        result_groups=result_groups,
-        link_label=lambda url: url.split("://", 1)[-1].rstrip("/"),
-    )
-    environment.tests.update(
-        paragraph=lambda block: isinstance(block, Paragraph),
-        bullet_list=lambda block: isinstance(block, BulletList),
-    )
-    return environment
-
-
-@lru_cache(maxsize=4096)  # each profile's layout typesets the same texts again
-def _typeset_spans(spans: tuple[Span, ...]) -> Markup:
-    texts = [text.replace(_NO_BREAK_AFTER_QUOTE, _BREAK_AFTER_QUOTE)
-             for text in typeset_runs([span.text for span in spans])]
-    return Markup("").join(
-        Markup("<strong>{}</strong>").format(text) if span.bold else escape(text)
-        for span, text in zip(spans, texts, strict=True)
-    )
-
-
-def _figure_value(spans: tuple[Span, ...]) -> Markup:
-    """A figure: the bold part printed big; a figure without bold is big as a whole."""
-    if any(span.bold for span in spans):
-        return _typeset_spans(spans)
-    return Markup('<span class="figure__number">{}</span>').format(_typeset_spans(spans))
-
-
-def render_html(book: Book, collection: Collection, paths: ProjectPaths, profile: Profile = SCREEN) -> str:
-    """The book, or the part of it ``book.part`` names, as one HTML document; what WeasyPrint lays out."""
-    return BookTemplate(collection, paths, profile).render(book)
-
-
-class BookTemplate:
-    """The templates of layouts/pdf, loaded once for one profile and rendered for each part of the book."""
-
-    def __init__(self, collection: Collection, paths: ProjectPaths, profile: Profile) -> None:
-        colours = load_palette(paths.palette).css(profile.colour_space)
-
-        def geography_map(width_mm: float) -> Markup:
-            # the template names the width, so the map's size lives beside the CSS that places it
-            return Markup(draw_geography_map(collection, paths, width_mm, colours).svg)
-
-        self.environment = template_environment(paths)
-        self.environment.globals.update(  # globals reach imported macros too
-            colours=colours, profile=profile, geography_map=geography_map,
-            edition_file=lambda name: (collection.directory / name).resolve().as_uri())
-
-    def render(self, book: Book) -> str:
-        try:
-            return self.environment.get_template(TEMPLATE).render(book=book)
-        except jinja2.TemplateError as error:
-            where = f"{getattr(error, 'filename', None) or TEMPLATE}:{getattr(error, 'lineno', '?')}"
-            raise CompendiumError(f"layouts/pdf/{where}: template error: {error}") from None
 
 
 def lay_out(book: Book, collection: Collection, paths: ProjectPaths, profile: Profile = SCREEN) -> Document:
@@ -198,23 +86,6 @@ def _stylesheet(paths: ProjectPaths, name: str, fetcher: RestrictedFetcher, font
                 color_profiles: dict[str, object]) -> CSS:
     return CSS(filename=paths.layouts / "pdf" / name, url_fetcher=fetcher, font_config=font_config,
                color_profiles=color_profiles)
-
-
-@dataclass(frozen=True)
-class LayoutJob:
-    """One WeasyPrint run: the book's frame, or one practice's spread. Sent to worker processes."""
-
-    html: str
-    profile: Profile
-    made: datetime
-    paths: ProjectPaths
-    edition: Path
-    pdf: Path | None
-    """Where to write the PDF; None to lay the part out only to learn its pages."""
-    spread_of: str | None = None
-    """The practice id when the job is a spread."""
-    title: str | None = None
-    """The PDF's own title, when it is not the book's: a spread is also shared on its own."""
 
 
 def lay_out_part(job: LayoutJob) -> LaidOut:

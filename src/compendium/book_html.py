@@ -1,0 +1,131 @@
+"""Stage 3a: the book, or one part of it, as HTML from the Jinja2 templates of layouts/pdf, per profile.
+
+Templating happens in the main process; the layout of that HTML (render_pdf) happens in the workers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import jinja2
+from markupsafe import Markup, escape
+
+from .book import Book, award_label, award_short, result_groups
+from .errors import CompendiumError
+from .geography_map import draw_geography_map
+from .model import Collection
+from .palette import ColourSpace, load_palette
+from .paths import ProjectPaths
+from .prose import BulletList, Paragraph, Span
+from .typography import typeset_runs
+
+TEMPLATE = "book.html.j2"
+
+
+@dataclass(frozen=True)
+class Profile:
+    """What one kind of reader gets: colour space, PDF variant, bleed and image resolution."""
+
+    name: str
+    colour_space: ColourSpace
+    pdf_variant: str
+    write_options: Mapping[str, object] = field(default_factory=dict)
+    bleed_mm: float = 0
+    """Artwork that touches the trim runs this far past it; the PDF's BleedBox says the same."""
+    mark_room_mm: float = 0
+    """Room outside the bleed for crop marks, which WeasyPrint draws in the outer half of its bleed area."""
+    stylesheet: str | None = None
+    """An extra stylesheet in layouts/pdf for this profile only."""
+    min_ppi: float = 0
+    """Placed images below this resolution are reported."""
+    whole_sheets: bool = False
+    """True when the page count must fill whole folded sheets, with blank pages before the back cover."""
+    whole_fonts: bool = False
+    """True to embed each font file whole, as printing houses prefer, rather than the glyphs used."""
+
+
+PRINT = Profile("print", "cmyk", "pdf/x-4", bleed_mm=3, mark_room_mm=6, stylesheet="print.css", min_ppi=300,
+                whole_sheets=True, whole_fonts=True)
+SCREEN = Profile("screen", "rgb", "pdf/ua-1", {"dpi": 150, "optimize_images": True, "jpeg_quality": 85}, min_ppi=96)
+PROFILES = {profile.name: profile for profile in (PRINT, SCREEN)}
+
+
+# Pango follows Unicode line-break rule LB15 ("QU SP* × OP"), so «…» (далее …) can never break
+# between the closing quote and the parenthesis; a zero-width space after the space restores the
+# break. It is a hint to this engine only, so it is added here and not in the shared typography.
+_NO_BREAK_AFTER_QUOTE = "» ("
+_BREAK_AFTER_QUOTE = "» \u200b("
+
+
+def template_environment(paths: ProjectPaths) -> jinja2.Environment:
+    """Jinja2 over layouts/pdf: autoescaped, strict about undefined names, with the typography helpers."""
+    environment = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(paths.layouts / "pdf"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    environment.globals.update(
+        typeset=lambda text: _typeset_spans((Span(str(text)),)),
+        typeset_spans=_typeset_spans,
+        figure_value=_figure_value,
+        award_label=award_label,
+        award_short=award_short,
+        result_groups=result_groups,
+        link_label=lambda url: url.split("://", 1)[-1].rstrip("/"),
+    )
+    environment.tests.update(
+        paragraph=lambda block: isinstance(block, Paragraph),
+        bullet_list=lambda block: isinstance(block, BulletList),
+    )
+    return environment
+
+
+@lru_cache(maxsize=4096)  # each profile's layout typesets the same texts again
+def _typeset_spans(spans: tuple[Span, ...]) -> Markup:
+    texts = [text.replace(_NO_BREAK_AFTER_QUOTE, _BREAK_AFTER_QUOTE)
+             for text in typeset_runs([span.text for span in spans])]
+    return Markup("").join(
+        Markup("<strong>{}</strong>").format(text) if span.bold else escape(text)
+        for span, text in zip(spans, texts, strict=True)
+    )
+
+
+def _figure_value(spans: tuple[Span, ...]) -> Markup:
+    """A figure: the bold part printed big; a figure without bold is big as a whole."""
+    if any(span.bold for span in spans):
+        return _typeset_spans(spans)
+    return Markup('<span class="figure__number">{}</span>').format(_typeset_spans(spans))
+
+
+def render_html(book: Book, collection: Collection, paths: ProjectPaths, profile: Profile = SCREEN) -> str:
+    """The book, or the part of it ``book.part`` names, as one HTML document; what WeasyPrint lays out."""
+    return BookTemplate(collection, paths, profile).render(book)
+
+
+class BookTemplate:
+    """The templates of layouts/pdf, loaded once for one profile and rendered for each part of the book."""
+
+    def __init__(self, collection: Collection, paths: ProjectPaths, profile: Profile) -> None:
+        colours = load_palette(paths.palette).css(profile.colour_space)
+
+        def geography_map(width_mm: float) -> Markup:
+            # the template names the width, so the map's size lives beside the CSS that places it
+            return Markup(draw_geography_map(collection, paths, width_mm, colours).svg)
+
+        self.environment = template_environment(paths)
+        self.environment.globals.update(  # globals reach imported macros too
+            colours=colours, profile=profile, geography_map=geography_map,
+            edition_file=lambda name: (collection.directory / name).resolve().as_uri())
+
+    def render(self, book: Book) -> str:
+        try:
+            return self.environment.get_template(TEMPLATE).render(book=book)
+        except jinja2.TemplateError as error:
+            where = f"{getattr(error, 'filename', None) or TEMPLATE}:{getattr(error, 'lineno', '?')}"
+            raise CompendiumError(f"layouts/pdf/{where}: template error: {error}") from None
+
+
