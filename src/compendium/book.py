@@ -62,6 +62,12 @@ class Book:
     """The page of each section the contents lists, by anchor, as the previous layout of the frame found
     them; empty before the first."""
 
+    @property
+    def listed_anchors(self) -> tuple[str, ...]:
+        """The sections the contents lists, by anchor."""
+        return (*(entry.anchor for entry in self.front_entries),
+                *(f"practice-{practice.id}" for practice in self.practices))
+
     def page_of(self, anchor: str) -> str:
         """The page the contents prints for a section: a placeholder of about the right width until known."""
         if anchor in self.pages:

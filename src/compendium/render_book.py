@@ -69,7 +69,7 @@ class RenderedBook:
 
 class LayoutRunner:
     """Lays out jobs on worker processes, one per core, started when the runner is made so that they are
-    ready by the time the first job is; a single job, or a single core, is laid out in this process."""
+    ready by the time the first job is; with a single core, jobs are laid out in this process."""
 
     def __init__(self, workers: int | None = None) -> None:
         self.workers = workers or len(os.sched_getaffinity(0))
@@ -83,8 +83,8 @@ class LayoutRunner:
         return self.each(_lay_out, [(job,) for job in jobs])
 
     def each(self, work: Callable[..., T], arguments: Sequence[tuple[Any, ...]]) -> Iterator[T]:
-        """``work`` applied to each tuple of arguments, on the workers when there is more than one."""
-        if self._pool is None or len(arguments) < 2:
+        """``work`` applied to each tuple of arguments, on the workers when there are any."""
+        if self._pool is None:
             return (work(*each) for each in arguments)
         return self._pool.map(work, *zip(*arguments, strict=True))
 
@@ -125,17 +125,10 @@ def render_books(collection: Collection, paths: ProjectPaths, profiles: Sequence
     book = Book.of(collection)
     parts = _Parts(collection, paths, made, cache_folder, runner)
     chosen = [PROFILES[name] for name in profiles]
-    frames = _frames(parts, replace(book, part="frame"), chosen)
     title = f"{book.edition.title} {book.period_label}"  # as book.html.j2 titles the book
     titles = {practice.id: f"{practice.municipality}: «{practice.title}» — {title}"
               for practice in collection.practices}
-    spreads = iter(parts.lay_out("spreads", [
-        Part(profile, replace(book, part="spreads", practices=(practice,),
-                              first_page=frames[profile.name].anchors[f"practice-{practice.id}"]),
-             practice.id, titles[practice.id])
-        for profile in chosen for practice in collection.practices
-    ]))
-    laid_out = {profile.name: {practice.id: next(spreads) for practice in collection.practices} for profile in chosen}
+    frames, laid_out = _frames_and_spreads(parts, book, chosen, titles)
     overflowing = [practice for practice in collection.practices
                    if not all(laid_out[name][practice.id].fits for name in profiles)]
     if overflowing:
@@ -160,24 +153,32 @@ def render_books(collection: Collection, paths: ProjectPaths, profiles: Sequence
     return rendered, done_meanwhile
 
 
-def _frames(parts: _Parts, frame: Book, profiles: Sequence[Profile]) -> dict[str, LaidOut]:
-    """Each profile's frame, laid out again with the pages it found until the contents prints the pages
-    its sections land on. The first layout, with placeholders, is not written; when the frame is
-    unchanged both come from the cache."""
-    printing = {profile.name: frame for profile in profiles}
-    frames: dict[str, LaidOut] = {}
-    for _ in range(FRAME_PASSES):
-        named = [profile for profile in profiles if profile.name in printing]
-        laid_out = parts.lay_out("frames", [Part(profile, printing[profile.name],
-                                                 written=bool(printing[profile.name].pages)) for profile in named])
-        for profile, layout in zip(named, laid_out, strict=True):
-            if printing[profile.name].pages == layout.anchors and layout.pdf is not None:
-                del printing[profile.name]
-                frames[profile.name] = layout
-            else:
-                printing[profile.name] = replace(frame, pages=layout.anchors)
-        if not printing:
-            return frames
+def _frames_and_spreads(parts: _Parts, book: Book, profiles: Sequence[Profile], titles: dict[str, str]
+                        ) -> tuple[dict[str, LaidOut], dict[str, dict[str, LaidOut]]]:
+    """Each profile's frame and spreads.
+
+    The frame is laid out first with placeholders for the contents' page numbers, once and not
+    written: that gives every section's page. The frame is then laid out with those pages printed, on the
+    workers at the same time as the spreads, which start on them. Should a printed number have moved
+    a section (a wider number breaking a line), both are laid out again with the pages found; what
+    did not move comes from the cache.
+    """
+    frame = replace(book, part="frame")
+    # every profile's pages flow alike (print adds only bleed, and sheet padding after the last spread)
+    found = parts.lay_out("frames with placeholder page numbers", [Part(profiles[0], frame, written=False)])
+    pages = found[0].anchors
+    for _ in range(FRAME_PASSES - 1):
+        laid_out = iter(parts.lay_out("frames and spreads", [
+            *(Part(profile, replace(frame, pages=pages)) for profile in profiles),
+            *(Part(profile, replace(book, part="spreads", practices=(practice,),
+                                    first_page=pages[f"practice-{practice.id}"]), practice.id, titles[practice.id])
+              for profile in profiles for practice in book.practices),
+        ]))
+        frames = {profile.name: next(laid_out) for profile in profiles}
+        spreads = {profile.name: {practice.id: next(laid_out) for practice in book.practices} for profile in profiles}
+        if all(frames[name].anchors[anchor] == pages[anchor] for name in frames for anchor in book.listed_anchors):
+            return frames, spreads
+        pages = frames[profiles[0].name].anchors
     raise CompendiumError(f"the contents' page numbers did not settle in {FRAME_PASSES} layouts of the frame; "
                           "check layouts/pdf/contents.html.j2")
 
