@@ -98,7 +98,7 @@ class LayoutCache:
         self.used.add(key)
         try:
             facts = json.loads((self.folder / f"{key}.json").read_text(encoding="utf-8"))
-            pdf = self.folder / f"{key}.pdf" if facts["written"] else None
+            pdf = self.pdf_path(key) if facts["written"] else None
             if pdf is not None and not pdf.is_file():
                 return None
             return LaidOut(pdf, facts["page_count"], facts["anchors"],

@@ -61,19 +61,21 @@ class StagedOutputs:
 
     def add(self, target: Path, data: bytes) -> Path:
         """Writes one output of the folder in full; returns where it is staged, for checks before the commit."""
-        assert self._staging is not None, "StagedOutputs is used outside its with block"
-        staged = self._staging / target.relative_to(self.folder)
-        staged.parent.mkdir(parents=True, exist_ok=True)
+        staged = self._staged(target)
         _write_durably(staged, data)
         return staged
 
     def add_copy(self, target: Path, source: Path) -> Path:
         """Stages a copy of a file made elsewhere (a PDF in the layout cache); returns where it is staged."""
+        staged = self._staged(target)
+        shutil.copyfile(source, staged)
+        _make_durable(staged)
+        return staged
+
+    def _staged(self, target: Path) -> Path:
         assert self._staging is not None, "StagedOutputs is used outside its with block"
         staged = self._staging / target.relative_to(self.folder)
         staged.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, staged)
-        _make_durable(staged)
         return staged
 
     def commit(self, stale: Iterable[Path] = ()) -> None:
