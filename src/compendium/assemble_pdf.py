@@ -4,6 +4,13 @@ The frame is the book with every spread left as two empty pages, so its page cou
 outline, folios and metadata are already those of the book. Merging keeps what readers and the
 printing house rely on: named destinations (links), the outline, the tag tree of the screen profile
 and one embedded subset per font.
+
+The book is written as it is read, one spread at a time, so that merging takes about the same
+memory for ten spreads as for five hundred. Each spread's objects are renumbered into the book and
+written out (in compressed object streams) before the next spread is opened; only what spans the
+book waits for the end: the tag tree's parent tree, the named destinations and the fonts, whose
+subsets are joined into one per face. The frame is written last, its empty pages pointing at the
+spreads' pages and its tag tree taking in the spreads' tags where the empty pages were.
 """
 
 from __future__ import annotations
@@ -12,21 +19,31 @@ import hashlib
 import io
 import re
 import zlib
+from array import array
+from collections import deque
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import BinaryIO
 
 import pikepdf
 from fontTools import subset
 from fontTools.ttLib import TTFont
 from pikepdf import Array, Dictionary, Name, NameTree
 
-from .write import replace_file
+from .write import replacing
 
 _BLOCK = re.compile(rb"beginbf(char|range)(.*?)endbf\1", re.DOTALL)
 _HEX = re.compile(rb"<([0-9a-fA-F]+)>")
+# In an object as pikepdf writes it: a string (kept as it is), a marker this module put there, or a
+# reference. Strings come first so that "1 0 R" inside one is never taken for a reference.
+_TOKEN = re.compile(rb"(\((?:[^\\()]|\\.)*\)|<[0-9A-Fa-f\s]*>)|(/CompendiumMarker\d+)"
+                    rb"|(?<![^\s\[\]<>])(\d+) (\d+) R(?![^\s\[\]<>/(])", re.DOTALL)
 _STRUCTURE_DEPTH = 64  # deeper than any tag tree WeasyPrint writes; a guard against cycles
+_OBJECTS_PER_STREAM = 100
+_IDENTITY_DEPTH = 8
+ObjGen = tuple[int, int]
 
 
 @dataclass(frozen=True)
@@ -41,110 +58,405 @@ def merge_spreads(frame: Path, spreads: Sequence[PlacedSpread], fonts: Path, who
                   destination: Path) -> None:
     """Writes the frame with each spread in its place and one subset per font or, with ``whole_fonts``,
     each font file whole (layouts are written with subsets either way: smaller to keep and to merge)."""
-    book = pikepdf.open(frame)
-    replaced: dict[tuple[int, int], pikepdf.Object] = {}
-    structure = _StructureMerge(book)
-    for spread in spreads:
-        # read whole: a spread's own PDF closed once copied uses less memory than hundreds of them kept open
-        with pikepdf.open(io.BytesIO(spread.pdf.read_bytes())) as chunk:
-            if len(chunk.pages) != 2:
-                raise ValueError(f"{spread.pdf} has {len(chunk.pages)} pages, not 2")
-            for offset, page in enumerate(chunk.pages):
-                index = spread.first_page_index + offset
-                stub = book.pages[index].obj
-                structure.forget_page(stub)
-                book.pages[index] = page
-                replaced[stub.objgen] = book.pages[index].obj
-            structure.graft(chunk)
-            _add_destinations(book, chunk)
-    structure.finish()
-    _repoint_destinations(book, replaced)
-    _merge_fonts(book, fonts, whole_fonts)
-    _share_identical_resources(book)
-    book.remove_unreferenced_resources()
-    output = io.BytesIO()
-    book.save(output, deterministic_id=True, compress_streams=True,
-              object_stream_mode=pikepdf.ObjectStreamMode.generate)
-    book.close()
-    replace_file(destination, output.getvalue())
+    spreads = sorted(spreads, key=lambda spread: spread.first_page_index)  # the tags' reading order
+    with replacing(destination) as file, pikepdf.open(frame) as book:
+        merge = _Merge(_Output(file, book.pdf_version), book, fonts, whole_fonts)
+        stubs = [book.pages[spread.first_page_index + offset].obj for spread in spreads for offset in (0, 1)]
+        stub_objgens = {stub.objgen for stub in stubs}
+        for page in book.pages:  # the empty pages are not written: cleaning theirs is wasted (and slow)
+            if page.obj.objgen not in stub_objgens:
+                page.remove_unreferenced_resources()
+        spread_pages = {stub.objgen: merge.output.allocate() for stub in stubs}
+        for spread, left, right in zip(spreads, stubs[::2], stubs[1::2], strict=True):
+            # read whole: a spread's own PDF closed once copied uses less memory than one kept open
+            with pikepdf.open(io.BytesIO(spread.pdf.read_bytes())) as chunk:
+                if len(chunk.pages) != 2:
+                    raise ValueError(f"{spread.pdf} has {len(chunk.pages)} pages, not 2")
+                merge.add_spread(chunk, [spread_pages[left.objgen], spread_pages[right.objgen]])
+        merge.add_frame(stubs, spread_pages)
+        merge.finish()
 
 
-class _StructureMerge:
-    """Moves each spread's tags into the frame's tag tree, in reading order, where its empty pages were."""
+class _Output:
+    """Writes a PDF object by object, as numbered: plain objects gathered into compressed object
+    streams, streams as they are, and a cross-reference stream at the end."""
 
-    def __init__(self, book: pikepdf.Pdf) -> None:
-        self.book = book
-        self.root = book.Root.get("/StructTreeRoot")
-        self.stub_pages: set[tuple[int, int]] = set()
-        self.stub_keys: set[int] = set()
-        self.grafted: list[pikepdf.Object] = []
-        self.numbers: list[pikepdf.Object] = []
-        if self.root is None:
+    def __init__(self, file: BinaryIO, version: str) -> None:
+        self.file, self.position, self.digest = file, 0, hashlib.sha256()
+        self.kinds, self.places, self.indexes = array("b", [0]), array("q", [0]), array("l", [0])
+        self.pending: list[tuple[int, bytes]] = []
+        self._write(b"%%PDF-%s\n%%\xe2\xe3\xcf\xd3\n" % version.encode())
+
+    def allocate(self) -> int:
+        self.kinds.append(0)
+        self.places.append(0)
+        self.indexes.append(0)
+        return len(self.kinds) - 1
+
+    def add(self, number: int, body: bytes) -> None:
+        self.pending.append((number, body))
+        if len(self.pending) == _OBJECTS_PER_STREAM:
+            self._flush_objects()
+
+    def add_stream(self, number: int, dictionary: bytes, data: bytes) -> None:
+        self.kinds[number], self.places[number] = 1, self.position
+        self._write(b"%d 0 obj\n%s\nstream\n%s\nendstream\nendobj\n" % (number, dictionary, data))
+
+    def finish(self, root: int, info: int | None, permanent_id: bytes) -> None:
+        """Writes the cross-reference stream. The file identifier is the frame's own permanent part and
+        a digest of the content, so that the same objects give the same file."""
+        self._flush_objects()
+        number = self.allocate()
+        self.kinds[number], self.places[number] = 1, self.position
+        widths = (1, _byte_width(max(self.places)), _byte_width(max(self.indexes)))
+        rows, previous = [], bytes(sum(widths))
+        for entry in zip(self.kinds, self.places, self.indexes, strict=True):
+            row = b"".join(value.to_bytes(width, "big") for value, width in zip(entry, widths, strict=True))
+            rows.append(b"\x02" + bytes((byte - above) % 256 for byte, above in zip(row, previous, strict=True)))
+            previous = row  # each row as its difference from the one above (PNG "up"): a tenth of the size
+        data = zlib.compress(b"".join(rows))
+        changing = self.digest.hexdigest()[:32].encode()
+        self._write(b"%d 0 obj\n<< /Type /XRef /Size %d /W [ %d %d %d ] /Root %d 0 R%s /ID [ <%s> <%s> ] "
+                    b"/Filter /FlateDecode /DecodeParms << /Columns %d /Predictor 12 >> /Length %d >>\n"
+                    b"stream\n%s\nendstream\nendobj\n"
+                    % (number, len(self.kinds), *widths, root, b" /Info %d 0 R" % info if info else b"",
+                       permanent_id.hex().encode(), changing, sum(widths), len(data), data))
+        self._write(b"startxref\n%d\n%%%%EOF\n" % self.places[number])
+
+    def _flush_objects(self) -> None:
+        if not self.pending:
             return
-        kids = self.root.K
-        self.document = kids[0] if isinstance(kids, Array) else kids
-        nums = self.root.ParentTree.Nums
-        self.numbers = [nums[i] for i in range(len(nums))]
-        self.next_key = max((int(self.numbers[i]) for i in range(0, len(self.numbers), 2)), default=-1) + 1
+        stream = self.allocate()
+        header, bodies, offset = [], [], 0
+        for index, (number, body) in enumerate(self.pending):
+            self.kinds[number], self.places[number], self.indexes[number] = 2, stream, index
+            header.append(b"%d %d" % (number, offset))
+            bodies.append(body)
+            offset += len(body) + 1
+        first = b" ".join(header) + b"\n"
+        data = zlib.compress(first + b"\n".join(bodies) + b"\n")
+        self.add_stream(stream, b"<< /Type /ObjStm /N %d /First %d /Filter /FlateDecode /Length %d >>"
+                        % (len(self.pending), len(first), len(data)), data)
+        self.pending = []
 
-    def forget_page(self, page: pikepdf.Object) -> None:
-        if self.root is not None:
-            self.stub_pages.add(page.objgen)
-            if "/StructParents" in page:
-                self.stub_keys.add(int(page.StructParents))
+    def _write(self, data: bytes) -> None:
+        self.file.write(data)
+        self.digest.update(data)
+        self.position += len(data)
 
-    def graft(self, chunk: pikepdf.Pdf) -> None:
-        """Renumbers the spread's marked-content keys after the book's and takes its top-level elements.
 
-        The pages were copied first, so the elements' /Pg references land on the copies.
-        """
-        if self.root is None:
-            return
-        offset = self.next_key
-        for page in chunk.pages:
-            page_copy = self._copied(page.obj)
-            page_copy.StructParents = offset + int(page.obj.StructParents)
-            for annotation in page_copy.get("/Annots", ()):
-                if "/StructParent" in annotation:
-                    annotation.StructParent = offset + int(annotation.StructParent)
-        nums = chunk.Root.StructTreeRoot.ParentTree.Nums
-        keys = [int(nums[i]) for i in range(0, len(nums), 2)]
-        for i in range(0, len(nums), 2):
-            self.numbers += [offset + int(nums[i]), self._foreign(chunk, nums[i + 1])]
-        self.next_key = offset + max(keys, default=-1) + 1
-        chunk_kids = chunk.Root.StructTreeRoot.K
-        chunk_document = chunk_kids[0] if isinstance(chunk_kids, Array) else chunk_kids
-        for kid in _as_list(chunk_document.K):
-            copied = self._foreign(chunk, kid)
-            copied.P = self.document
-            self.grafted.append(copied)
+class _Copier:
+    """Copies the objects of one source PDF into the output, each numbered when first referred to and
+    written once. Some of the source's objects are not its own to write: they are ``elsewhere``, given
+    the number of the object that stands for them in the book (the frame's page tree for a spread's,
+    one merged font for each subset, the first of identical streams)."""
+
+    def __init__(self, output: _Output, pdf: pikepdf.Pdf, shared_streams: dict[bytes, int]) -> None:
+        self.output, self.pdf, self.shared_streams = output, pdf, shared_streams
+        self.numbers: dict[ObjGen, int] = {}
+        self.queue: deque[ObjGen] = deque()
+        self.markers: dict[bytes, bytes] = {}
+        self.identities: dict[ObjGen, bytes | None] = {}
+        self.standing_in: set[ObjGen] = set()
+        """Objects written elsewhere: the book's number stands for them."""
+
+    def elsewhere(self, objgen: ObjGen, number: int) -> None:
+        self.numbers[objgen] = number
+        self.standing_in.add(objgen)
+
+    def take(self, objgen: ObjGen, number: int) -> None:
+        """Writes the object under a number given in advance."""
+        self.numbers[objgen] = number
+        self.queue.append(objgen)
+
+    def marker(self, replacement: bytes) -> Name:
+        """A name to put in a source object, written out as ``replacement``: what the source cannot hold,
+        such as references to objects of other sources."""
+        name = b"/CompendiumMarker%d" % len(self.markers)
+        self.markers[name] = replacement
+        return Name(name.decode())
+
+    def reference(self, objgen: ObjGen) -> int:
+        if objgen not in self.numbers:
+            found = self.pdf.get_object(objgen)
+            # every layout embeds its own copy of the colour profile and of each drawing; the book keeps one
+            identity = self._identity(objgen) if isinstance(found, pikepdf.Stream) else None
+            if identity is not None and identity in self.shared_streams:
+                self.numbers[objgen] = self.shared_streams[identity]
+                return self.numbers[objgen]
+            self.numbers[objgen] = self.output.allocate()
+            if identity is not None:
+                self.shared_streams[identity] = self.numbers[objgen]
+            self.queue.append(objgen)
+        return self.numbers[objgen]
+
+    def _identity(self, objgen: ObjGen, depth: int = 0) -> bytes | None:
+        """What an object is, whatever its number: its content with each reference replaced by what the
+        object referred to is, or by the book's number for one that stands elsewhere. None for an object
+        that leads to a page or too deep, which is never taken for another."""
+        if objgen in self.standing_in:
+            return b"%d" % self.numbers[objgen]
+        if objgen not in self.identities:
+            self.identities[objgen] = None  # a cycle gives no identity
+            found = self.pdf.get_object(objgen)
+            kind = found.get("/Type") if isinstance(found, Dictionary | pikepdf.Stream) else None
+            if depth > _IDENTITY_DEPTH or kind in (Name.Page, Name.Pages):
+                return None
+            stream = isinstance(found, pikepdf.Stream)
+            body = self._stream_dictionary(found) if stream else found.unparse(resolved=True)
+            parts = [hashlib.sha256(found.read_raw_bytes()).digest() if stream else b""]
+            for match in _TOKEN.finditer(body):
+                if match[3]:
+                    target = self._identity((int(match[3]), int(match[4])), depth + 1)
+                    if target is None:
+                        return None
+                    parts.append(target)
+            self.identities[objgen] = hashlib.sha256(b"\0".join([_TOKEN.sub(self._unnumbered, body), *parts])).digest()
+        return self.identities[objgen]
+
+    @staticmethod
+    def _unnumbered(match: re.Match[bytes]) -> bytes:
+        return b"R" if match[3] else match[0]
+
+    def value(self, value: object) -> bytes:
+        """A value as the book writes it, with every object it refers to copied."""
+        return _TOKEN.sub(self._token, _unparsed(value))
+
+    def drain(self) -> None:
+        while self.queue:
+            objgen = self.queue.popleft()
+            found = self.pdf.get_object(objgen)
+            if isinstance(found, pikepdf.Stream):
+                dictionary = _TOKEN.sub(self._token, self._stream_dictionary(found))
+                self.output.add_stream(self.numbers[objgen], dictionary, found.read_raw_bytes())
+            else:
+                self.output.add(self.numbers[objgen], _TOKEN.sub(self._token, found.unparse(resolved=True)))
+
+    @staticmethod
+    def _stream_dictionary(stream: pikepdf.Object) -> bytes:
+        stream.stream_dict.Length = len(stream.read_raw_bytes())  # the data is copied as it is stored
+        return stream.stream_dict.unparse(resolved=True)
+
+    def _token(self, match: re.Match[bytes]) -> bytes:
+        if match[1]:
+            return match[1]
+        if match[2]:
+            return self.markers[match[2]]
+        return b"%d 0 R" % self.reference((int(match[3]), int(match[4])))
+
+
+@dataclass
+class _Face:
+    """One font face as the book's layouts use it: the union of their subsets, written once at the end."""
+
+    number: int
+    name: str
+    font_file: bytes
+    encoding: bytes
+    descendant: dict[str, bytes]
+    descriptor: dict[str, bytes]
+    widths: dict[int, pikepdf.Object] = field(default_factory=dict)
+    unicode: dict[bytes, bytes] = field(default_factory=dict)
+
+
+class _Merge:
+    def __init__(self, output: _Output, book: pikepdf.Pdf, fonts: Path, whole_fonts: bool) -> None:
+        self.output, self.book, self.fonts, self.whole_fonts = output, book, fonts, whole_fonts
+        self.shared_streams: dict[bytes, int] = {}
+        self.faces: dict[str, _Face] = {}
+        self.destinations: dict[bytes, tuple[bytes, bytes]] = {}
+        """Named destinations by the name's bytes (their order in the name tree): the name and the destination."""
+        self.parent_tree: dict[int, bytes] = {}
+        self.grafted: list[int] = []
+        self.pages_number = output.allocate()
+        self.destinations_number = output.allocate()
+        structure = book.Root.get("/StructTreeRoot")
+        self.structure = _FrameStructure(structure) if structure is not None else None
+        if self.structure is not None:
+            self.structure_root_number, self.document_number, self.parent_tree_number = (
+                output.allocate(), output.allocate(), output.allocate())
+            self.next_key = self.structure.next_key
+
+    def add_spread(self, chunk: pikepdf.Pdf, page_numbers: list[int]) -> None:
+        chunk.remove_unreferenced_resources()
+        copier = _Copier(self.output, chunk, self.shared_streams)
+        copier.elsewhere(chunk.Root.Pages.objgen, self.pages_number)
+        pages = [page.obj for page in chunk.pages]
+        for page, number in zip(pages, page_numbers, strict=True):
+            copier.take(page.objgen, number)
+        self._fonts(copier, pages)
+        if self.structure is not None:
+            self._graft_structure(copier, chunk, pages)
+        self._destinations(copier, chunk)
+        copier.drain()
+
+    def add_frame(self, stubs: list[pikepdf.Object], spread_pages: dict[ObjGen, int]) -> None:
+        book = self.book
+        copier = _Copier(self.output, book, self.shared_streams)
+        for stub, number in spread_pages.items():
+            copier.elsewhere(stub, number)
+        copier.take(book.Root.Pages.objgen, self.pages_number)
+        self._fonts(copier, [page.obj for page in book.pages if page.obj.objgen not in spread_pages])
+        if self.structure is not None:
+            structure = self.structure
+            copier.take(structure.document.objgen, self.document_number)
+            if structure.root.is_indirect:
+                copier.take(structure.root.objgen, self.structure_root_number)
+            before, after, entries = structure.without(stubs)
+            for key, value in entries:
+                self.parent_tree[key] = copier.value(value)
+            grafted = copier.marker(b" ".join(b"%d 0 R" % number for number in self.grafted))
+            structure.document.K = Array([*before, grafted, *after])
+            structure.root.ParentTree = copier.marker(b"%d 0 R" % self.parent_tree_number)
+            structure.root.ParentTreeNextKey = self.next_key
+        self._destinations(copier, book)
+        if self.destinations:
+            if "/Names" not in book.Root:
+                book.Root.Names = Dictionary()
+            book.Root.Names.Dests = copier.marker(b"%d 0 R" % self.destinations_number)
+        self.root_number = copier.reference(book.Root.objgen)
+        info = book.trailer.get("/Info")
+        self.info_number = copier.reference(info.objgen) if info is not None and info.is_indirect else None
+        copier.drain()
 
     def finish(self) -> None:
-        if self.root is None:
+        """Writes what spans the book, which the frame refers to, and closes the file."""
+        if self.structure is not None:
+            self.output.add(self.parent_tree_number, b"<< /Nums [ %s ] >>" % b" ".join(
+                b"%d %s" % (key, value) for key, value in sorted(self.parent_tree.items())))
+        if self.destinations:
+            self.output.add(self.destinations_number, b"<< /Names [ %s ] >>" % b" ".join(
+                b"%s %s" % named for _, named in sorted(self.destinations.items())))
+        for face in sorted(self.faces.values(), key=lambda face: face.name):
+            self._write_face(face)
+        identifier = self.book.trailer.get("/ID")
+        self.output.finish(self.root_number, self.info_number,
+                           bytes(identifier[0]) if identifier is not None else hashlib.sha256(b"").digest()[:16])
+
+    def _graft_structure(self, copier: _Copier, chunk: pikepdf.Pdf, pages: list[pikepdf.Object]) -> None:
+        """Renumbers the spread's marked-content keys after the book's and takes its top-level elements
+        into the frame's document element."""
+        assert self.structure is not None
+        root = chunk.Root.StructTreeRoot
+        if root.is_indirect:
+            copier.elsewhere(root.objgen, self.structure_root_number)
+        document = _document_element(root)
+        copier.elsewhere(document.objgen, self.document_number)
+        offset = self.next_key
+        for page in pages:
+            page.StructParents = offset + int(page.StructParents)
+            for annotation in page.get("/Annots", ()):
+                if "/StructParent" in annotation:
+                    annotation.StructParent = offset + int(annotation.StructParent)
+        nums = root.ParentTree.Nums
+        keys = [int(nums[i]) for i in range(0, len(nums), 2)]
+        for i, key in zip(range(1, len(nums), 2), keys, strict=True):
+            self.parent_tree[offset + key] = copier.value(nums[i])
+        self.next_key = offset + max(keys, default=-1) + 1
+        for kid in _as_list(document.K):
+            self.grafted.append(copier.reference((kid if kid.is_indirect else chunk.make_indirect(kid)).objgen))
+
+    def _destinations(self, copier: _Copier, pdf: pikepdf.Pdf) -> None:
+        """WeasyPrint links to anchors by name, so links between layouts work once the names are merged.
+        A spread's own destinations come first and win over the frame's for its empty pages."""
+        if "/Names" not in pdf.Root or "/Dests" not in pdf.Root.Names:
             return
-        kids = list(_as_list(self.document.K))
-        position = next((i for i, kid in enumerate(kids) if self._on_stub(kid)), len(kids))
-        kept = [kid for kid in kids if not self._on_stub(kid)]
-        self.document.K = Array(kept[:position] + self.grafted + kept[position:])
-        numbers = [item for i in range(0, len(self.numbers), 2) if int(self.numbers[i]) not in self.stub_keys
-                   for item in (self.numbers[i], self.numbers[i + 1])]
-        self.root.ParentTree = self.book.make_indirect(Dictionary(Nums=Array(numbers)))
-        self.root.ParentTreeNextKey = self.next_key
+        for name, destination in NameTree(pdf.Root.Names.Dests).items():
+            string = pikepdf.String(name)
+            key = bytes(string)
+            if key not in self.destinations:
+                self.destinations[key] = (string.unparse(), copier.value(destination))
 
-    def _on_stub(self, element: pikepdf.Object, depth: int = 0) -> bool:
-        if not isinstance(element, Dictionary) or depth > _STRUCTURE_DEPTH:
-            return False
-        if "/Pg" in element and element.Pg.objgen in self.stub_pages:
-            return True
-        return any(self._on_stub(kid, depth + 1) for kid in _as_list(element.get("/K")))
+    def _fonts(self, copier: _Copier, pages: list[pikepdf.Object]) -> None:
+        """Each layout embeds its own subset of a font; the book gets one font per face instead.
 
-    def _foreign(self, chunk: pikepdf.Pdf, item: pikepdf.Object) -> pikepdf.Object:
-        if not isinstance(item, Dictionary | Array):
-            return item
-        return self.book.copy_foreign(item if item.is_indirect else chunk.make_indirect(item))
+        WeasyPrint keeps glyph ids when it subsets, so the subsets can be joined: the union of their
+        widths and Unicode maps, and the original font cut to the union of their glyphs.
+        """
+        seen: set[ObjGen] = set()
+        for resources in _font_resources(pages):
+            for font in resources.values():
+                if font.get("/Subtype") != Name.Type0 or font.objgen in seen:
+                    continue
+                seen.add(font.objgen)
+                face_name = str(font.BaseFont).split("+", 1)[-1]
+                face = self.faces.get(face_name) or self._new_face(copier, face_name, font)
+                face.widths |= _widths(font.DescendantFonts[0].get("/W", Array()))
+                face.unicode |= _unicode_map(font.ToUnicode.read_bytes())
+                copier.elsewhere(font.objgen, face.number)
 
-    def _copied(self, page: pikepdf.Object) -> pikepdf.Object:
-        return self.book.copy_foreign(page)
+    def _new_face(self, copier: _Copier, name: str, font: pikepdf.Object) -> _Face:
+        descendant = font.DescendantFonts[0]
+        descriptor = descendant.FontDescriptor
+        face = _Face(self.output.allocate(), name, descriptor.FontFile2.read_bytes(), copier.value(font.Encoding),
+                     {key: copier.value(value) for key, value in descendant.items()
+                      if key not in ("/BaseFont", "/FontDescriptor", "/W")},
+                     {key: copier.value(value) for key, value in descriptor.items()
+                      if key not in ("/FontName", "/FontFile2")})
+        self.faces[name] = face
+        return face
+
+    def _write_face(self, face: _Face) -> None:
+        original = _original_fonts(self.fonts).get(_postscript_name(face.font_file))
+        if original is None:
+            raise ValueError(f"the font {face.name} is not among {self.fonts}; cannot merge its subsets")
+        font_file = original if self.whole_fonts else _subset(original, sorted(face.widths))
+        tag = "".join(chr(ord("A") + byte % 26)
+                      for byte in hashlib.sha256(repr(sorted(face.widths)).encode()).digest()[:6])
+        name = Name(f"/{face.name}" if self.whole_fonts else f"/{tag}+{face.name}").unparse()  # a tag marks a subset
+        output = self.output
+        file_number, descriptor_number, descendant_number, unicode_number = (output.allocate() for _ in range(4))
+        compressed = zlib.compress(font_file, 9)
+        output.add_stream(file_number, b"<< /Filter /FlateDecode /Length %d /Length1 %d >>"
+                          % (len(compressed), len(font_file)), compressed)
+        output.add(descriptor_number, _dictionary(face.descriptor | {
+            "/FontName": name, "/FontFile2": b"%d 0 R" % file_number}))
+        widths = b" ".join(b"%d [ %s ]" % (gid, _unparsed(face.widths[gid])) for gid in sorted(face.widths))
+        output.add(descendant_number, _dictionary(face.descendant | {
+            "/BaseFont": name, "/FontDescriptor": b"%d 0 R" % descriptor_number, "/W": b"[ %s ]" % widths}))
+        cmap = zlib.compress(_unicode_cmap(face.unicode), 9)
+        output.add_stream(unicode_number, b"<< /Filter /FlateDecode /Length %d >>" % len(cmap), cmap)
+        output.add(face.number, _dictionary({
+            "/Type": b"/Font", "/Subtype": b"/Type0", "/BaseFont": name, "/Encoding": face.encoding,
+            "/DescendantFonts": b"[ %d 0 R ]" % descendant_number, "/ToUnicode": b"%d 0 R" % unicode_number}))
+
+
+class _FrameStructure:
+    """The frame's tag tree: its document element's children either side of the empty pages' tags,
+    which are dropped, and its parent tree without the empty pages' entries."""
+
+    def __init__(self, root: pikepdf.Object) -> None:
+        self.root = root
+        self.document = _document_element(root)
+        nums = root.ParentTree.Nums
+        self.entries = [(int(nums[i]), nums[i + 1]) for i in range(0, len(nums), 2)]
+        self.next_key = max((key for key, _ in self.entries), default=-1) + 1
+
+    def without(self, stubs: list[pikepdf.Object]) -> tuple[list[pikepdf.Object], list[pikepdf.Object],
+                                                             list[tuple[int, pikepdf.Object]]]:
+        """The document element's children before and after the empty pages, and the parent tree's
+        entries, all without the empty pages' own."""
+        pages = {stub.objgen for stub in stubs}
+        keys = {int(stub.StructParents) for stub in stubs if "/StructParents" in stub}
+        kids = _as_list(self.document.K)
+        on_stubs = [_on_pages(kid, pages) for kid in kids]
+        position = on_stubs.index(True) if True in on_stubs else len(kids)
+        after = [kid for kid, on_stub in zip(kids[position:], on_stubs[position:], strict=True) if not on_stub]
+        return kids[:position], after, [(key, value) for key, value in self.entries if key not in keys]
+
+
+def _document_element(root: pikepdf.Object) -> pikepdf.Object:
+    kids = root.K
+    return kids[0] if isinstance(kids, Array) else kids
+
+
+def _on_pages(element: pikepdf.Object, pages: set[ObjGen], depth: int = 0) -> bool:
+    """Whether a structure element or any below it marks content on one of ``pages``."""
+    if not isinstance(element, Dictionary) or depth > _STRUCTURE_DEPTH:
+        return False
+    if "/Pg" in element and element.Pg.objgen in pages:
+        return True
+    return any(_on_pages(kid, pages, depth + 1) for kid in _as_list(element.get("/K")))
 
 
 def _as_list(value: pikepdf.Object | None) -> list[pikepdf.Object]:
@@ -153,106 +465,9 @@ def _as_list(value: pikepdf.Object | None) -> list[pikepdf.Object]:
     return list(value) if isinstance(value, Array) else [value]
 
 
-def _add_destinations(book: pikepdf.Pdf, chunk: pikepdf.Pdf) -> None:
-    """WeasyPrint links to anchors by name, so links between layouts work once the names are merged."""
-    if "/Names" not in chunk.Root or "/Dests" not in chunk.Root.Names:
-        return
-    names = NameTree(book.Root.Names.Dests) if "/Names" in book.Root and "/Dests" in book.Root.Names \
-        else NameTree.new(book)
-    for name, destination in NameTree(chunk.Root.Names.Dests).items():
-        names[name] = book.copy_foreign(destination if destination.is_indirect
-                                        else chunk.make_indirect(destination))
-    if "/Names" not in book.Root:
-        book.Root.Names = Dictionary()
-    book.Root.Names.Dests = names.obj
-
-
-def _repoint_destinations(book: pikepdf.Pdf, replaced: dict[tuple[int, int], pikepdf.Object]) -> None:
-    """The frame's outline and names pointed at the empty pages; they now point at the spread's."""
-    def repoint(destination: pikepdf.Object) -> None:
-        if isinstance(destination, Array) and len(destination) and isinstance(destination[0], Dictionary):
-            page = replaced.get(destination[0].objgen)
-            if page is not None:
-                destination[0] = page
-
-    if "/Names" in book.Root and "/Dests" in book.Root.Names:
-        for _, destination in NameTree(book.Root.Names.Dests).items():
-            repoint(destination.D if isinstance(destination, Dictionary) and "/D" in destination else destination)
-    for item in _outline_items(book.Root.get("/Outlines")):
-        if "/Dest" in item:
-            repoint(item.Dest)
-        elif "/A" in item and "/D" in item.A:
-            repoint(item.A.D)
-
-
-def _outline_items(node: pikepdf.Object | None) -> Iterator[pikepdf.Object]:
-    item = node.get("/First") if node is not None else None
-    while item is not None:
-        yield item
-        yield from _outline_items(item)
-        item = item.get("/Next")
-
-
-def _share_identical_resources(book: pikepdf.Pdf) -> None:
-    """Every layout embeds its own copy of the colour profile and of each drawing; the book keeps one."""
-    canonical: dict[bytes, pikepdf.Object] = {}
-    digests: dict[tuple[int, int], bytes] = {}
-    visited: set[tuple[int, int]] = set()
-
-    def digest(stream: pikepdf.Stream) -> bytes:
-        if stream.objgen not in digests:
-            described = sorted((key, repr(value)) for key, value in stream.items() if key != "/Length")
-            digests[stream.objgen] = hashlib.sha256(repr(described).encode() + stream.read_raw_bytes()).digest()
-        return digests[stream.objgen]
-
-    def visit(container: pikepdf.Object, depth: int) -> None:
-        if depth > _STRUCTURE_DEPTH:
-            return
-        items = list(enumerate(container)) if isinstance(container, Array) else list(container.items())
-        for key, value in items:
-            if not isinstance(value, Dictionary | Array | pikepdf.Stream):
-                continue
-            if value.is_indirect:
-                if isinstance(value, pikepdf.Stream) and key not in ("/Contents",):
-                    kept = canonical.setdefault(digest(value), value)
-                    if kept.objgen != value.objgen:
-                        container[key] = kept
-                        continue
-                if value.objgen in visited:
-                    continue
-                visited.add(value.objgen)
-            visit(value, depth + 1)
-
-    if "/OutputIntents" in book.Root:  # the print profile's colour profile, which pages use too
-        visit(book.Root.OutputIntents, 0)
-    for page in book.pages:
-        if "/Resources" in page.obj:
-            visit(page.obj.Resources, 0)
-
-
-def _merge_fonts(book: pikepdf.Pdf, fonts: Path, whole_fonts: bool) -> None:
-    """Each layout embeds its own subset of a font; the book gets one font per face instead.
-
-    WeasyPrint keeps glyph ids when it subsets, so the subsets can be joined: the union of their
-    widths and Unicode maps, and the original font cut to the union of their glyphs.
-    """
-    faces: dict[str, dict[tuple[int, int], pikepdf.Object]] = {}
-    for resources in _font_resources(book):
-        for font in resources.values():
-            if font.get("/Subtype") == Name.Type0:
-                faces.setdefault(str(font.BaseFont).split("+", 1)[-1], {})[font.objgen] = font
-    replacement: dict[tuple[int, int], pikepdf.Object] = {}
-    for face, variants in sorted(faces.items()):
-        merged = _merged_font(book, face, list(variants.values()), fonts, whole_fonts)
-        replacement |= dict.fromkeys(variants, merged)
-    for resources in _font_resources(book):
-        for key in list(resources.keys()):
-            resources[key] = replacement.get(resources[key].objgen, resources[key])
-
-
-def _font_resources(book: pikepdf.Pdf) -> Iterator[pikepdf.Dictionary]:
-    """The /Font dictionaries of every page and of the forms drawn on it (pictures, the map)."""
-    seen: set[tuple[int, int]] = set()
+def _font_resources(pages: list[pikepdf.Object]) -> Iterator[pikepdf.Dictionary]:
+    """The /Font dictionaries of the pages and of the forms drawn on them (pictures, the map)."""
+    seen: set[ObjGen] = set()
 
     def visit(resources: pikepdf.Object | None, depth: int) -> Iterator[pikepdf.Dictionary]:
         if not isinstance(resources, Dictionary) or depth > _STRUCTURE_DEPTH:
@@ -265,41 +480,25 @@ def _font_resources(book: pikepdf.Pdf) -> Iterator[pikepdf.Dictionary]:
             seen.add(xobject.objgen)
             yield from visit(xobject.get("/Resources"), depth + 1)
 
-    for page in book.pages:
-        yield from visit(page.obj.get("/Resources"), 0)
+    for page in pages:
+        yield from visit(page.get("/Resources"), 0)
 
 
-def _merged_font(book: pikepdf.Pdf, face: str, variants: list[pikepdf.Object], fonts: Path,
-                 whole_fonts: bool) -> pikepdf.Object:
-    if len(variants) == 1 and not whole_fonts:
-        return variants[0]
-    widths: dict[int, pikepdf.Object] = {}
-    unicode: dict[bytes, bytes] = {}
-    for font in variants:
-        widths |= _widths(font.DescendantFonts[0].get("/W", Array()))
-        unicode |= _unicode_map(font.ToUnicode.read_bytes())
-    first = variants[0]
-    descendant = first.DescendantFonts[0]
-    descriptor = descendant.FontDescriptor
-    original = _original_fonts(fonts).get(_postscript_name(descriptor.FontFile2.read_bytes()))
-    if original is None:
-        raise ValueError(f"the font {face} is not among {fonts}; cannot merge its subsets")
-    font_file = original if whole_fonts else _subset(original, sorted(widths))
-    tag = "".join(chr(ord("A") + byte % 26) for byte in hashlib.sha256(repr(sorted(widths)).encode()).digest()[:6])
-    name = Name(f"/{face}" if whole_fonts else f"/{tag}+{face}")  # the tag marks a subset, and only a subset
-    new_descriptor = Dictionary({key: value for key, value in descriptor.items() if key != "/FontFile2"})
-    new_descriptor.FontName = name
-    new_descriptor.FontFile2 = book.make_stream(zlib.compress(font_file, 9), Filter=Name.FlateDecode,
-                                                Length1=len(font_file))
-    new_descendant = Dictionary(dict(descendant.items()))
-    new_descendant.BaseFont = name
-    new_descendant.FontDescriptor = book.make_indirect(new_descriptor)
-    new_descendant.W = Array([item for gid in sorted(widths) for item in (gid, Array([widths[gid]]))])
-    return book.make_indirect(Dictionary(
-        Type=Name.Font, Subtype=Name.Type0, BaseFont=name, Encoding=first.Encoding,
-        DescendantFonts=Array([book.make_indirect(new_descendant)]),
-        ToUnicode=book.make_stream(zlib.compress(_unicode_cmap(unicode), 9), Filter=Name.FlateDecode),
-    ))
+def _dictionary(items: dict[str, bytes]) -> bytes:
+    return b"<< %s >>" % b" ".join(b"%s %s" % (Name(key).unparse(), value) for key, value in sorted(items.items()))
+
+
+def _byte_width(value: int) -> int:
+    return max(1, (value.bit_length() + 7) // 8)
+
+
+def _unparsed(value: object) -> bytes:
+    """A value as PDF syntax: pikepdf gives numbers, booleans and null as Python's own."""
+    if isinstance(value, pikepdf.Object):
+        return value.unparse(resolved=False)
+    if value is None or isinstance(value, bool):
+        return {None: b"null", True: b"true", False: b"false"}[value]
+    return b"%d" % value if isinstance(value, int) else format(value, "f").encode()
 
 
 def _widths(w: pikepdf.Object) -> dict[int, pikepdf.Object]:

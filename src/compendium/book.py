@@ -178,3 +178,20 @@ def page_plan(book: Book) -> list[PlannedSection]:
         PlannedSection("padding-pages", "Чистые страницы до полного листа", None),
         PlannedSection("back-cover", "Задняя обложка", 1),
     ]
+
+
+CONTENTS_ENTRIES_PER_PAGE = 25
+"""About how many lines of «Содержание» a page holds: enough to guess where the spreads fall."""
+
+
+def planned_pages(book: Book) -> dict[str, int]:
+    """Where the plan puts each section, the contents counted at CONTENTS_ENTRIES_PER_PAGE: a guess that the
+    layout settles, good enough to start laying spreads out on before it has."""
+    pages, page = {}, 1
+    contents_pages = -(-len(book.listed_anchors) // CONTENTS_ENTRIES_PER_PAGE)
+    for section in page_plan(book):
+        if section.anchor.startswith("practice-") and page % 2:
+            page += 1  # a spread opens on a left-hand page
+        pages[section.anchor] = page
+        page += section.pages if section.pages is not None else contents_pages
+    return pages

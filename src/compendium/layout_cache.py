@@ -106,6 +106,10 @@ class LayoutCache:
         except (OSError, ValueError, KeyError, TypeError):
             return None  # absent, or left unreadable by a crash: lay the part out again
 
+    def has(self, key: str) -> bool:
+        """Whether the cache may hold the part, without counting it as used by this build."""
+        return (self.folder / f"{key}.json").is_file()
+
     def put(self, key: str, laid_out: LaidOut) -> None:
         self.used.add(key)
         if not laid_out.fits:

@@ -113,15 +113,15 @@ def build(edition_dir: Path, paths: ProjectPaths, output_root: Path | None = Non
 
 def _render(collection: Collection, paths: ProjectPaths, profiles: Sequence[str], made: datetime,
             cache_folder: Path, runner: LayoutRunner) -> tuple[dict[str, RenderedBook], bytes, bytes]:
-    """Steps 3–4: the PDFs of every profile, laid out on every core; the Word draft and the map PNG are
-    made here while the workers merge the PDFs."""
+    """Steps 3–4: the PDFs of every profile, laid out on every core and merged; the Word draft and the map
+    PNG are made here meanwhile."""
     profiles = sorted(dict.fromkeys(profiles), key=lambda name: name != "screen")
 
     def map_png(width_mm: float) -> bytes:
         return draw_geography_map(collection, paths, width_mm).png(paths.fonts, MAP_PNG_DPI)
 
     def draft_and_map(pages: dict[str, int]) -> tuple[bytes, bytes]:  # every profile places the sections alike
-        log.info("Step 4 - Drawing the map as PNG and writing the Word draft")
+        log.info("Drawing the map as PNG and writing the Word draft")
         draft = render_docx(collection, paths, pages, map_png, sources_digest(collection.directory), made)
         return draft, map_png(MAP_PNG_WIDTH_MM)
 

@@ -10,27 +10,31 @@ from __future__ import annotations
 
 import ctypes
 import gc
+import json
 import logging
 import multiprocessing
 import os
 import sys
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import partial
 from pathlib import Path
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, Generic, NamedTuple, TypeVar
 
-from .book import Book
+from .book import Book, planned_pages
 from .book_html import PROFILES, SCREEN, BookTemplate, Profile
 from .errors import CompendiumError, Problem, SourceProblems
 from .layout_cache import LaidOut, LayoutCache, LayoutJob, layout_key, project_fingerprint
 from .model import Collection
 from .paths import ProjectPaths
 from .progress import COUNT_LOGGER
+from .write import replace_file
 
 T = TypeVar("T")
 FRAME_PASSES = 3
+PAGES_FILE = "pages.json"
 """Layouts of the frame before its page numbers must have settled: the first prints placeholders, the
 second the pages found, and a third is needed only when a number's width moved a line break."""
 log = logging.getLogger("compendium")
@@ -78,22 +82,31 @@ class LayoutRunner:
             for _ in range(self.workers):
                 self._pool.submit(int)  # starts a worker; WeasyPrint is already loaded in the server it forks from
 
-    def run(self, jobs: Sequence[LayoutJob]) -> Iterator[LaidOut]:
-        """The jobs' layouts, in the jobs' order."""
-        return self.each(_lay_out, [(job,) for job in jobs])
+    def submit(self, work: Callable[..., T], *arguments: Any) -> Future[T]:
+        """Starts ``work`` on a worker; without workers, does it now."""
+        if self._pool is not None:
+            return self._pool.submit(work, *arguments)
+        done: Future[T] = Future()
+        try:
+            done.set_result(work(*arguments))
+        except Exception as error:  # raised where the result is asked for, as from a worker
+            done.set_exception(error)
+        return done
 
-    def each(self, work: Callable[..., T], arguments: Sequence[tuple[Any, ...]]) -> Iterator[T]:
-        """``work`` applied to each tuple of arguments, on the workers when there are any."""
+    def while_busy(self, busy: Sequence[Future[Any]], spare: Iterator[Callable[[], Future[Any]]]) -> None:
+        """Starts spare work on the workers ``busy`` leaves idle, one piece as another ends, until ``busy``
+        is done or the spare work runs out."""
         if self._pool is None:
-            return (work(*each) for each in arguments)
-        return self._pool.map(work, *zip(*arguments, strict=True))
-
-    def submit(self, work: Callable[..., T], *arguments: Any) -> Callable[[], T]:
-        """Starts ``work`` on a worker; the function returned waits for its result. Without workers, the
-        work runs when its result is asked for."""
-        if self._pool is None:
-            return lambda: work(*arguments)
-        return self._pool.submit(work, *arguments).result
+            return
+        running, extra = {future for future in busy if not future.done()}, set()
+        while running:
+            while len(running) + len(extra) < self.workers:
+                start = next(spare, None)
+                if start is None:
+                    return
+                extra.add(start())
+            finished, _ = wait(running | extra, return_when=FIRST_COMPLETED)
+            running, extra = running - finished, extra - finished
 
     def __enter__(self) -> LayoutRunner:
         return self
@@ -119,8 +132,9 @@ def render_books(collection: Collection, paths: ProjectPaths, profiles: Sequence
                  meanwhile: Callable[[dict[str, int]], T]) -> tuple[dict[str, RenderedBook], T]:
     """Lays out every profile's frame, then every spread that is not in the cache, then merges each book.
 
-    While the workers merge, ``meanwhile`` runs here, given the page of each section (the first
-    profile's). ``made`` is the date the PDFs carry, so the same sources give the same bytes.
+    As soon as the layout of the frame gives the page of each section, ``meanwhile`` is given them and
+    runs on a thread here while the workers lay out; it runs again should the pages then move. ``made``
+    is the date the PDFs carry, so the same sources give the same bytes.
     """
     book = Book.of(collection)
     parts = _Parts(collection, paths, made, cache_folder, runner)
@@ -128,14 +142,16 @@ def render_books(collection: Collection, paths: ProjectPaths, profiles: Sequence
     title = f"{book.edition.title} {book.period_label}"  # as book.html.j2 titles the book
     titles = {practice.id: f"{practice.municipality}: «{practice.title}» — {title}"
               for practice in collection.practices}
-    frames, laid_out = _frames_and_spreads(parts, book, chosen, titles)
-    overflowing = [practice for practice in collection.practices
-                   if not all(laid_out[name][practice.id].fits for name in profiles)]
-    if overflowing:
-        measuring = replace(book, practices=tuple(overflowing), part="measure")
-        raise SourceProblems(runner.submit(_measure_overflow, measuring, collection, paths)())
-    merged = parts.merge({profile.name: (frames[profile.name], laid_out[profile.name]) for profile in chosen})
-    done_meanwhile = meanwhile(frames[profiles[0]].anchors)
+    with _Alongside(meanwhile) as alongside:
+        frames, laid_out = _frames_and_spreads(parts, book, chosen, titles, alongside.start)
+        overflowing = [practice for practice in collection.practices
+                       if not all(laid_out[name][practice.id].fits for name in profiles)]
+        if overflowing:
+            measuring = replace(book, practices=tuple(overflowing), part="measure")
+            raise SourceProblems(runner.submit(_measure_overflow, measuring, collection, paths).result())
+        log.info("Step 4 - Merging the spreads into each book")
+        merged = parts.merge({profile.name: (frames[profile.name], laid_out[profile.name]) for profile in chosen})
+        done_meanwhile = alongside.result(frames[profiles[0]].anchors)
     books = iter(merged())
     rendered = {}
     for profile in chosen:
@@ -153,34 +169,68 @@ def render_books(collection: Collection, paths: ProjectPaths, profiles: Sequence
     return rendered, done_meanwhile
 
 
-def _frames_and_spreads(parts: _Parts, book: Book, profiles: Sequence[Profile], titles: dict[str, str]
+def _frames_and_spreads(parts: _Parts, book: Book, profiles: Sequence[Profile], titles: dict[str, str],
+                        pages_found: Callable[[dict[str, int]], None]
                         ) -> tuple[dict[str, LaidOut], dict[str, dict[str, LaidOut]]]:
     """Each profile's frame and spreads.
 
     The frame is laid out first with placeholders for the contents' page numbers, once and not
-    written: that gives every section's page. The frame is then laid out with those pages printed, on the
-    workers at the same time as the spreads, which start on them. Should a printed number have moved
-    a section (a wider number breaking a line), both are laid out again with the pages found; what
-    did not move comes from the cache.
+    written: that gives every section's page. Meanwhile, the workers it leaves idle lay spreads out
+    on the pages they had last time (or that the page plan gives): a guess, kept if it was right. The
+    frame is then laid out with those pages printed, on the workers at the same time as the spreads,
+    which start on them. Should a printed number have moved a section (a wider number breaking a
+    line), both are laid out again with the pages found; what did not move comes from the cache.
     """
     frame = replace(book, part="frame")
     # every profile's pages flow alike (print adds only bleed, and sheet padding after the last spread)
-    found = parts.lay_out("frames with placeholder page numbers", [Part(profiles[0], frame, written=False)])
+    found = parts.lay_out("frames with placeholder page numbers", [Part(profiles[0], frame, written=False)],
+                          meanwhile=_spreads(book, profiles, titles, parts.likely_pages(book)))
     pages = found[0].anchors
+    pages_found(pages)
     for _ in range(FRAME_PASSES - 1):
         laid_out = iter(parts.lay_out("frames and spreads", [
             *(Part(profile, replace(frame, pages=pages)) for profile in profiles),
-            *(Part(profile, replace(book, part="spreads", practices=(practice,),
-                                    first_page=pages[f"practice-{practice.id}"]), practice.id, titles[practice.id])
-              for profile in profiles for practice in book.practices),
+            *_spreads(book, profiles, titles, pages),
         ]))
         frames = {profile.name: next(laid_out) for profile in profiles}
         spreads = {profile.name: {practice.id: next(laid_out) for practice in book.practices} for profile in profiles}
         if all(frames[name].anchors[anchor] == pages[anchor] for name in frames for anchor in book.listed_anchors):
+            parts.remember_pages(pages)
             return frames, spreads
         pages = frames[profiles[0].name].anchors
     raise CompendiumError(f"the contents' page numbers did not settle in {FRAME_PASSES} layouts of the frame; "
                           "check layouts/pdf/contents.html.j2")
+
+
+def _spreads(book: Book, profiles: Sequence[Profile], titles: dict[str, str], pages: Mapping[str, int]) -> list[Part]:
+    """Every profile's spreads, each starting on its page."""
+    return [Part(profile, replace(book, part="spreads", practices=(practice,),
+                                  first_page=pages[f"practice-{practice.id}"]), practice.id, titles[practice.id])
+            for profile in profiles for practice in book.practices]
+
+
+class _Alongside(Generic[T]):
+    """Runs a function of the book's pages on a thread as soon as they are known, and again, here,
+    should they then move."""
+
+    def __init__(self, work: Callable[[dict[str, int]], T]) -> None:
+        self.work = work
+        self.thread = ThreadPoolExecutor(1)
+        self.started: tuple[dict[str, int], Future[T]] | None = None
+
+    def start(self, pages: dict[str, int]) -> None:
+        self.started = (pages, self.thread.submit(self.work, pages))
+
+    def result(self, pages: dict[str, int]) -> T:
+        if self.started is not None and self.started[0] == pages:
+            return self.started[1].result()
+        return self.work(pages)
+
+    def __enter__(self) -> _Alongside[T]:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.thread.shutdown(cancel_futures=True)
 
 
 class _Parts:
@@ -193,33 +243,62 @@ class _Parts:
         self.caches: dict[str, LayoutCache] = {}
         self.templates: dict[str, BookTemplate] = {}
         self.cache_folder = cache_folder
+        self.started: dict[str, Future[LaidOut]] = {}
+        """Layouts started on a guess, by key."""
 
-    def lay_out(self, what: str, parts: Sequence[Part]) -> list[LaidOut]:
-        """Each part's layout, from the cache or laid out now."""
-        keyed = []
-        for part in parts:
-            cache = self._cache(part.profile)
-            html = self._template(part.profile).render(part.book)
-            key = layout_key(self.fingerprint, html, part.profile.name, self.made.isoformat(), part.title or "",
-                             str(part.written))
-            job = LayoutJob(html, part.profile, self.made, self.paths, self.collection.directory,
-                            cache.pdf_path(key) if part.written else None, part.spread_of, part.title)
-            keyed.append((cache, key, job))
+    def lay_out(self, what: str, parts: Sequence[Part], meanwhile: Sequence[Part] = ()) -> list[LaidOut]:
+        """Each part's layout, from the cache or laid out now; ``meanwhile``, parts that may be asked for
+        later, laid out on the workers these parts leave idle."""
+        keyed = [self._job(part) for part in parts]
         found = {key: cache.get(key) for cache, key, _ in keyed}
         missing = [(cache, key, job) for cache, key, job in keyed if found[key] is None]
         log.info("%d of %d %s to lay out; %d from the cache", len(missing), len(keyed), what,
                  len(keyed) - len(missing))
-        laid_out_now = self.runner.run([job for _, _, job in missing])
-        for done, ((cache, key, _), laid_out) in enumerate(zip(missing, laid_out_now, strict=True), start=1):
-            cache.put(key, laid_out)
-            found[key] = laid_out
+        laying_out = [self.started.pop(key, None) or self.runner.submit(_lay_out, job) for _, key, job in missing]
+        self.runner.while_busy(laying_out, self._spare(meanwhile))
+        for done, ((cache, key, _), future) in enumerate(zip(missing, laying_out, strict=True), start=1):
+            found[key] = future.result()
+            cache.put(key, found[key])
             counts.info("%d of %d %s laid out", done, len(missing), what)
         return [found[key] for _, key, _ in keyed]  # type: ignore[misc]
+
+    def likely_pages(self, book: Book) -> Mapping[str, int]:
+        """Where the sections fell in this edition's last build, or else where the page plan puts them."""
+        try:
+            last = json.loads((self.cache_folder / PAGES_FILE).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            last = {}
+        if isinstance(last, dict) and all(isinstance(last.get(anchor), int) for anchor in book.listed_anchors):
+            return last
+        return planned_pages(book)
+
+    def remember_pages(self, pages: Mapping[str, int]) -> None:
+        replace_file(self.cache_folder / PAGES_FILE, json.dumps(dict(pages)).encode())
+
+    def _job(self, part: Part) -> tuple[LayoutCache, str, LayoutJob]:
+        cache = self._cache(part.profile)
+        html = self._template(part.profile).render(part.book)
+        key = layout_key(self.fingerprint, html, part.profile.name, self.made.isoformat(), part.title or "",
+                         str(part.written))
+        job = LayoutJob(html, part.profile, self.made, self.paths, self.collection.directory,
+                        cache.pdf_path(key) if part.written else None, part.spread_of, part.title)
+        return cache, key, job
+
+    def _spare(self, parts: Sequence[Part]) -> Iterator[Callable[[], Future[LaidOut]]]:
+        """Parts laid out on a guess, started one by one; ``lay_out`` takes them over if asked for them."""
+        for part in parts:
+            cache, key, job = self._job(part)
+            if key not in self.started and not cache.has(key):
+                yield partial(self._start, key, job)
+
+    def _start(self, key: str, job: LayoutJob) -> Future[LaidOut]:
+        self.started[key] = self.runner.submit(_lay_out, job)
+        return self.started[key]
 
     def merge(self, books: dict[str, tuple[LaidOut, dict[str, LaidOut]]]) -> Callable[[], list[Path]]:
         """Starts merging each profile's frame and spreads on a worker, unless the cache has the book; the
         function returned waits and gives the books' PDFs in order. A book is kept under its layouts' keys."""
-        merges, kept, merged = [], [], []
+        merging, kept, merged = [], [], []
         for name, (frame, spreads) in books.items():
             profile, cache = PROFILES[name], self._cache(PROFILES[name])
             layouts = " ".join(layout.pdf.name for layout in (frame, *spreads.values()))  # type: ignore[union-attr]
@@ -228,14 +307,15 @@ class _Parts:
             if cache.get(key) is None:
                 placed = [(frame.anchors[f"practice-{practice_id}"] - 1, spread.pdf)
                           for practice_id, spread in spreads.items()]
-                merges.append((frame.pdf, placed, self.paths.fonts, profile.whole_fonts, book.pdf))
+                merging.append(self.runner.submit(_merge_book, frame.pdf, placed, self.paths.fonts,
+                                                  profile.whole_fonts, book.pdf))
                 kept.append((cache, key, book))
             merged.append(book.pdf)
-        log.info("%d of %d books to merge; %d from the cache", len(merges), len(books), len(books) - len(merges))
-        merging = self.runner.submit(_merge_books, merges)
+        log.info("%d of %d books to merge; %d from the cache", len(merging), len(books), len(books) - len(merging))
 
         def when_done() -> list[Path]:
-            merging()
+            for merge in merging:
+                merge.result()
             for cache, key, book in kept:
                 cache.put(key, book)
             return merged  # type: ignore[return-value]
@@ -275,12 +355,12 @@ def _measure_overflow(book: Book, collection: Collection, paths: ProjectPaths) -
     return measure_overflow(book, collection, paths)
 
 
-def _merge_books(merges: list[tuple[Path, list[tuple[int, Path]], Path, bool, Path]]) -> None:
-    """One book after the other: merging holds the whole book in memory, and two at once hold twice that."""
+def _merge_book(frame: Path, spreads: list[tuple[int, Path]], fonts: Path, whole_fonts: bool, book: Path) -> None:
     from .assemble_pdf import PlacedSpread, merge_spreads
 
-    for frame, spreads, fonts, whole_fonts, book in merges:
+    try:
         merge_spreads(frame, [PlacedSpread(index, pdf) for index, pdf in spreads], fonts, whole_fonts, book)
+    finally:
         _return_free_memory()
 
 

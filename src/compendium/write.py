@@ -14,9 +14,11 @@ import glob
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
+from typing import BinaryIO
 
 from .errors import CompendiumError
 
@@ -120,10 +122,18 @@ def replace_file(target: Path, data: bytes) -> None:
 
     Not flushed to disk: for kept work (the cache) that a crash may lose but must never leave half-written.
     """
+    with replacing(target) as file:
+        file.write(data)
+
+
+@contextmanager
+def replacing(target: Path) -> Iterator[BinaryIO]:
+    """A file to write in pieces under a temporary name; it becomes ``target`` only if the block ends
+    without an error, as with ``replace_file``."""
     handle, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
     try:
         with os.fdopen(handle, "wb") as file:
-            file.write(data)
+            yield file
         os.replace(name, target)
     finally:
         Path(name).unlink(missing_ok=True)
