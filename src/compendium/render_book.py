@@ -188,12 +188,14 @@ def _frames_and_spreads(parts: _Parts, book: Book, profiles: Sequence[Profile], 
     pages = found[0].anchors
     pages_found(pages)
     for _ in range(FRAME_PASSES - 1):
+        # each frame before its profile's spreads, so that two long frames are never laid out at once
         laid_out = iter(parts.lay_out("frames and spreads", [
-            *(Part(profile, replace(frame, pages=pages)) for profile in profiles),
-            *_spreads(book, profiles, titles, pages),
-        ]))
-        frames = {profile.name: next(laid_out) for profile in profiles}
-        spreads = {profile.name: {practice.id: next(laid_out) for practice in book.practices} for profile in profiles}
+            part for profile in profiles
+            for part in (Part(profile, replace(frame, pages=pages)), *_spreads(book, [profile], titles, pages))]))
+        frames, spreads = {}, {}
+        for profile in profiles:
+            frames[profile.name] = next(laid_out)
+            spreads[profile.name] = {practice.id: next(laid_out) for practice in book.practices}
         if all(frames[name].anchors[anchor] == pages[anchor] for name in frames for anchor in book.listed_anchors):
             parts.remember_pages(pages)
             return frames, spreads
@@ -219,7 +221,13 @@ class _Alongside(Generic[T]):
         self.started: tuple[dict[str, int], Future[T]] | None = None
 
     def start(self, pages: dict[str, int]) -> None:
-        self.started = (pages, self.thread.submit(self.work, pages))
+        self.started = (pages, self.thread.submit(self._work_and_trim, pages))
+
+    def _work_and_trim(self, pages: dict[str, int]) -> T:
+        try:
+            return self.work(pages)
+        finally:
+            _return_free_memory()  # the draft's XML trees are gone: give their pages back for the layouts
 
     def result(self, pages: dict[str, int]) -> T:
         if self.started is not None and self.started[0] == pages:
