@@ -379,9 +379,8 @@ def _return_free_memory() -> None:
     What survives a collection in a worker is what it keeps (modules, the parsed stylesheet, fonts), so
     it is frozen out of later collections: each one then looks only at the last job's objects, a few
     milliseconds instead of some 50, a sixth of a spread's layout."""
-    gc.collect()
-    gc.freeze()
     _give_back_free_pages()
+    gc.freeze()
 
 
 def _give_back_free_pages() -> None:
