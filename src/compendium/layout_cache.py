@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from importlib.metadata import version
@@ -126,3 +126,30 @@ class LayoutCache:
 
     def _entries(self) -> Iterable[Path]:
         return self.folder.glob("*.*") if self.folder.is_dir() else ()
+
+
+class DrawingCache:
+    """Pictures drawn from text (the map's PNGs, drawn from its SVG), kept by a digest of that text and of
+    the project's fingerprint; a build keeps only the ones it asked for."""
+
+    def __init__(self, folder: Path, paths: ProjectPaths) -> None:
+        self.folder, self.paths = folder, paths
+        self.used: set[str] = set()
+        self.fingerprint: str | None = None
+
+    def get(self, source: str, draw: Callable[[], bytes]) -> bytes:
+        self.fingerprint = self.fingerprint or project_fingerprint(self.paths)
+        key = layout_key(self.fingerprint, source)
+        self.used.add(key)
+        try:
+            return (self.folder / key).read_bytes()
+        except OSError:
+            drawn = draw()
+            self.folder.mkdir(parents=True, exist_ok=True)
+            replace_file(self.folder / key, drawn)
+            return drawn
+
+    def keep_only_used(self) -> None:
+        for path in self.folder.glob("*"):
+            if path.name not in self.used:
+                path.unlink(missing_ok=True)

@@ -8,7 +8,8 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,10 +19,12 @@ from .draft_fields import sources_digest
 from .errors import CompendiumError, SourceProblems
 from .geography_map import draw_geography_map
 from .import_docx import FileEdit, ImportPlan, check_edits, file_edits, plan_import, read_draft
+from .layout_cache import DrawingCache
 from .load import load_edition
 from .model import Collection, Edition
 from .paths import ProjectPaths
 from .preflight import (
+    PdfReadings,
     Preflight,
     check_tools,
     expected_book_pages,
@@ -29,7 +32,6 @@ from .preflight import (
     inspect_pdf,
     inspect_png,
     missing_optional,
-    read_pdfs,
 )
 from .render_book import LayoutRunner, RenderedBook, render_books
 from .render_docx import render_docx
@@ -92,14 +94,19 @@ def build(edition_dir: Path, paths: ProjectPaths, output_root: Path | None = Non
         collection = load_collection(edition_dir, paths)
         made = build_date(collection.edition)
         cache = root / CACHE / collection.slug
-        rendered, draft, png = _render(collection, paths, profiles, made, cache, runner)
+        readings = PdfReadings(cache / "readings")
+        try:
+            rendered, draft, png = _render(collection, paths, profiles, made, cache, runner, readings.start)
+        except BaseException:
+            readings.close()
+            raise
     folder = root / collection.slug
     outputs = _output_paths(folder, collection, rendered)
     log.info("Step 5 - Checking the outputs")
-    with StagedOutputs(folder) as staged:
+    with StagedOutputs(folder) as staged, closing(readings):
         written = {"docx": staged.add(outputs["docx"], draft),
                    "map": staged.add(outputs["map"], png)}
-        preflight = _preflight(collection, folder, outputs, rendered, staged, made, cache / "readings")
+        preflight = _preflight(collection, folder, outputs, rendered, staged, made, readings)
         preflight.outputs.append(inspect_docx(written["docx"], outputs["docx"].name))
         preflight.outputs.append(inspect_png(written["map"], outputs["map"].name, MAP_PNG_WIDTH_MM))
         staged.add(outputs["preflight"], preflight.json())
@@ -112,13 +119,17 @@ def build(edition_dir: Path, paths: ProjectPaths, output_root: Path | None = Non
 
 
 def _render(collection: Collection, paths: ProjectPaths, profiles: Sequence[str], made: datetime,
-            cache_folder: Path, runner: LayoutRunner) -> tuple[dict[str, RenderedBook], bytes, bytes]:
+            cache_folder: Path, runner: LayoutRunner, pdf_made: Callable[[Path], object]
+            ) -> tuple[dict[str, RenderedBook], bytes, bytes]:
     """Steps 3–4: the PDFs of every profile, laid out on every core and merged; the Word draft and the map
     PNG are made here meanwhile."""
     profiles = sorted(dict.fromkeys(profiles), key=lambda name: name != "screen")
 
-    def map_png(width_mm: float) -> bytes:
-        return draw_geography_map(collection, paths, width_mm).png(paths.fonts, MAP_PNG_DPI)
+    drawings = DrawingCache(cache_folder / "drawings", paths)
+
+    def map_png(width_mm: float) -> bytes:  # drawing and compressing a 300 dpi PNG takes half a second
+        drawn = draw_geography_map(collection, paths, width_mm)
+        return drawings.get(f"{drawn.svg}\0{MAP_PNG_DPI}", lambda: drawn.png(paths.fonts, MAP_PNG_DPI))
 
     def draft_and_map(pages: dict[str, int]) -> tuple[bytes, bytes]:  # every profile places the sections alike
         log.info("Drawing the map as PNG and writing the Word draft")
@@ -126,7 +137,9 @@ def _render(collection: Collection, paths: ProjectPaths, profiles: Sequence[str]
         return draft, map_png(MAP_PNG_WIDTH_MM)
 
     log.info("Step 3 - Laying out the %s", " and ".join(f"{name} PDF" for name in profiles))
-    rendered, (draft, png) = render_books(collection, paths, profiles, made, cache_folder, runner, draft_and_map)
+    rendered, (draft, png) = render_books(collection, paths, profiles, made, cache_folder, runner, draft_and_map,
+                                          pdf_made)
+    drawings.keep_only_used()
     return rendered, draft, png
 
 
@@ -147,15 +160,14 @@ def _pdf_key(profile: str) -> str:
 
 
 def _preflight(collection: Collection, folder: Path, outputs: dict[str, Path], rendered: dict[str, RenderedBook],
-               staged: StagedOutputs, made: datetime, kept_readings: Path) -> Preflight:
+               staged: StagedOutputs, made: datetime, readings: PdfReadings) -> Preflight:
     book, findings, reports = Book.of(collection), missing_optional(collection), []
     pdfs = [(key, kind, pdf, expected) for name in sorted(rendered)
             for key, kind, pdf, expected in [(_pdf_key(name), "pdf", rendered[name].book, None),
                                              *((f"practice-{pid}", "practice", pdf, 2)
                                                for pid, pdf in rendered[name].practices.items())]]
     written = [staged.add_copy(outputs[key], pdf.pdf) for key, _, pdf, _ in pdfs]
-    readings = read_pdfs(written, kept_readings)
-    for (key, kind, pdf, expected), path, reading in zip(pdfs, written, readings, strict=True):
+    for (key, kind, pdf, expected), path, reading in zip(pdfs, written, readings.of(written), strict=True):
         shown_as = outputs[key].relative_to(folder).as_posix()
         pages = expected or expected_book_pages(book, pdf, findings, shown_as)
         reports.append(inspect_pdf(path, reading, shown_as, kind, pdf, pages, findings))

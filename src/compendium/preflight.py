@@ -15,7 +15,7 @@ import shutil
 import subprocess
 import zipfile
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -143,29 +143,43 @@ class PdfReading:
     qpdf: str
 
 
-def read_pdfs(paths: list[Path], kept: Path | None = None) -> list[PdfReading]:
-    """Reads PDFs back with poppler and qpdf, several at once: the readers are processes, the cores are free.
+class PdfReadings:
+    """Reads PDFs back with poppler and qpdf, several at once (the readers are processes), each as soon
+    as it is made, so that the books are read while the Word draft is still being written.
 
-    With ``kept``, a folder, readings are kept there by the PDF's digest: a spread that did not change
-    between builds is the same bytes, and is not read again.
+    Readings are kept in the folder ``kept`` by the PDF's digest: a spread that did not change between
+    builds is the same bytes, and is not read again.
     """
-    names = [f"{hashlib.sha256(path.read_bytes()).hexdigest()[:40]}.json" for path in paths]
 
-    def read(path: Path, name: str) -> PdfReading:
-        if kept is not None and (reading := _kept_reading(kept / name)) is not None:
+    def __init__(self, kept: Path) -> None:
+        self.kept = kept
+        self.pool = ThreadPoolExecutor(max_workers=os.cpu_count() or 1)
+        self.reading: dict[str, Future[PdfReading]] = {}
+
+    def start(self, path: Path) -> str:
+        name = f"{hashlib.sha256(path.read_bytes()).hexdigest()[:40]}.json"
+        if name not in self.reading:
+            self.reading[name] = self.pool.submit(self._read, path, name)
+        return name
+
+    def of(self, paths: list[Path]) -> list[PdfReading]:
+        """The readings of these PDFs, by their bytes; only theirs stay kept, so the folder does not grow."""
+        names = [self.start(path) for path in paths]
+        readings = [self.reading[name].result() for name in names]
+        for stale in (entry for entry in self.kept.glob("*") if entry.name not in set(names)):
+            stale.unlink(missing_ok=True)
+        return readings
+
+    def close(self) -> None:
+        self.pool.shutdown(cancel_futures=True)
+
+    def _read(self, path: Path, name: str) -> PdfReading:
+        if (reading := _kept_reading(self.kept / name)) is not None:
             return reading
         reading = PdfReading(_fonts(path), _images(path), _qpdf_check(path))
-        if kept is not None:
-            kept.mkdir(parents=True, exist_ok=True)
-            replace_file(kept / name, json.dumps(asdict(reading)).encode())
+        self.kept.mkdir(parents=True, exist_ok=True)
+        replace_file(self.kept / name, json.dumps(asdict(reading)).encode())
         return reading
-
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        readings = list(pool.map(read, paths, names))
-    if kept is not None:  # only this build's readings stay, so the folder does not grow with every edit
-        for stale in (entry for entry in kept.iterdir() if entry.name not in set(names)):
-            stale.unlink(missing_ok=True)
-    return readings
 
 
 def _kept_reading(path: Path) -> PdfReading | None:

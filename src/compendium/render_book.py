@@ -129,12 +129,15 @@ class Part(NamedTuple):
 
 def render_books(collection: Collection, paths: ProjectPaths, profiles: Sequence[str], made: datetime,
                  cache_folder: Path, runner: LayoutRunner,
-                 meanwhile: Callable[[dict[str, int]], T]) -> tuple[dict[str, RenderedBook], T]:
+                 meanwhile: Callable[[dict[str, int]], T], pdf_made: Callable[[Path], object]
+                 ) -> tuple[dict[str, RenderedBook], T]:
     """Lays out every profile's frame, then every spread that is not in the cache, then merges each book.
 
-    As soon as the layout of the frame gives the page of each section, ``meanwhile`` is given them and
-    runs on a thread here while the workers lay out; it runs again should the pages then move. ``made``
-    is the date the PDFs carry, so the same sources give the same bytes.
+    Once the layout of the frame has given the page of each section and the parts are with the workers,
+    ``meanwhile`` is given the pages and runs on a thread here while they lay out; it runs again should
+    the pages then move. ``pdf_made`` is told of each finished PDF (a book, a practice's own), which can
+    be read back while the rest is made. ``made`` is the date the PDFs carry, so the same sources give
+    the same bytes.
     """
     book = Book.of(collection)
     parts = _Parts(collection, paths, made, cache_folder, runner)
@@ -151,8 +154,13 @@ def render_books(collection: Collection, paths: ProjectPaths, profiles: Sequence
             raise SourceProblems(runner.submit(_measure_overflow, measuring, collection, paths).result())
         log.info("Step 4 - Merging the spreads into each book")
         merged = parts.merge({profile.name: (frames[profile.name], laid_out[profile.name]) for profile in chosen})
+        for spread in laid_out.get(SCREEN.name, {}).values():  # a practice's own PDF is its screen spread
+            pdf_made(spread.pdf)  # type: ignore[arg-type]
+        book_pdfs = merged()
+        for pdf in book_pdfs:
+            pdf_made(pdf)
         done_meanwhile = alongside.result(frames[profiles[0]].anchors)
-    books = iter(merged())
+    books = iter(book_pdfs)
     rendered = {}
     for profile in chosen:
         frame, spreads_of = frames[profile.name], laid_out[profile.name]
@@ -186,12 +194,12 @@ def _frames_and_spreads(parts: _Parts, book: Book, profiles: Sequence[Profile], 
     found = parts.lay_out("frames with placeholder page numbers", [Part(profiles[0], frame, written=False)],
                           meanwhile=_spreads(book, profiles, titles, parts.likely_pages(book)))
     pages = found[0].anchors
-    pages_found(pages)
-    for _ in range(FRAME_PASSES - 1):
+    for attempt in range(FRAME_PASSES - 1):
         # each frame before its profile's spreads, so that two long frames are never laid out at once
         laid_out = iter(parts.lay_out("frames and spreads", [
             part for profile in profiles
-            for part in (Part(profile, replace(frame, pages=pages)), *_spreads(book, [profile], titles, pages))]))
+            for part in (Part(profile, replace(frame, pages=pages)), *_spreads(book, [profile], titles, pages))],
+            once_started=partial(pages_found, pages) if attempt == 0 else None))
         frames, spreads = {}, {}
         for profile in profiles:
             frames[profile.name] = next(laid_out)
@@ -254,15 +262,19 @@ class _Parts:
         self.started: dict[str, Future[LaidOut]] = {}
         """Layouts started on a guess, by key."""
 
-    def lay_out(self, what: str, parts: Sequence[Part], meanwhile: Sequence[Part] = ()) -> list[LaidOut]:
+    def lay_out(self, what: str, parts: Sequence[Part], meanwhile: Sequence[Part] = (),
+                once_started: Callable[[], None] | None = None) -> list[LaidOut]:
         """Each part's layout, from the cache or laid out now; ``meanwhile``, parts that may be asked for
-        later, laid out on the workers these parts leave idle."""
+        later, laid out on the workers these parts leave idle; ``once_started`` is called when the parts
+        to lay out are with the workers (the templating done), before waiting for them."""
         keyed = [self._job(part) for part in parts]
         found = {key: cache.get(key) for cache, key, _ in keyed}
         missing = [(cache, key, job) for cache, key, job in keyed if found[key] is None]
         log.info("%d of %d %s to lay out; %d from the cache", len(missing), len(keyed), what,
                  len(keyed) - len(missing))
         laying_out = [self.started.pop(key, None) or self.runner.submit(_lay_out, job) for _, key, job in missing]
+        if once_started is not None:
+            once_started()
         self.runner.while_busy(laying_out, self._spare(meanwhile))
         for done, ((cache, key, _), future) in enumerate(zip(missing, laying_out, strict=True), start=1):
             found[key] = future.result()
