@@ -6,6 +6,9 @@ build makes. The merged PDF keeps what one layout had: links, outline, tags and 
 
 from __future__ import annotations
 
+import hashlib
+import io
+import json
 import os
 import subprocess
 import sys
@@ -13,10 +16,14 @@ from pathlib import Path
 
 import pikepdf
 import pytest
+from pikepdf import Array, Dictionary, Name, String
 from pypdf import PdfReader
 
+from compendium.assemble_pdf import _Copier, _Output
+from compendium.book import Book
 from compendium.paths import ProjectPaths
-from compendium.pipeline import CACHE, build
+from compendium.pipeline import CACHE, build, load_collection
+from compendium.render_book import PAGES_FILE
 from tests.conftest import DEFAULT_EDITION, snapshot
 
 PRACTICE = Path("practices") / "anuchinsky-beekeeping.yaml"
@@ -120,6 +127,42 @@ def test_the_merged_book_embeds_one_font_per_face(default_build) -> None:
                 for font in page.obj.Resources.get("/Font", {}).values():
                     faces.setdefault(str(font.BaseFont).split("+")[-1], set()).add(font.objgen)
             assert faces and all(len(objects) == 1 for objects in faces.values()), faces
+
+
+def test_the_merged_book_keeps_one_copy_of_each_identical_stream(default_build) -> None:
+    # every print layout embeds the CMYK profile and its drawings; the book keeps one of each
+    for key in ("pdf", "pdf-print"):
+        with pikepdf.open(default_build.outputs[key]) as pdf:
+            streams = [item for item in pdf.objects if isinstance(item, pikepdf.Stream)]
+            contents = [hashlib.sha256(repr(sorted((name, repr(value)) for name, value in stream.items()
+                                                   if name != "/Length")).encode() + stream.read_raw_bytes()).digest()
+                        for stream in streams]
+            assert len(contents) == len(set(contents))
+            profiles = [stream for stream in streams if "/N" in stream and "/Type" not in stream]
+            assert len(profiles) == (1 if key == "pdf-print" else 0)
+
+
+def test_references_are_renumbered_and_text_that_looks_like_one_is_left_alone() -> None:
+    source = pikepdf.new()
+    target = source.make_indirect(Dictionary(Type=Name("/Example")))
+    copier = _Copier(_Output(io.BytesIO(), "1.7"), source, {})
+    written = copier.value(Array([String("see 12 0 R (and 3 0 R)"), target, String(b"\x00\xff 1 0 R")]))
+    assert list(copier.numbers) == [target.objgen]
+    assert written == b"[ (see 12 0 R \\(and 3 0 R\\)) %d 0 R <00ff203120302052> ]" % copier.numbers[target.objgen]
+
+
+def test_spreads_laid_out_on_a_wrong_guess_of_their_pages_are_not_used(edition_copy: Path, project: ProjectPaths,
+                                                                      tmp_path: Path) -> None:
+    # while the frame finds the pages, idle workers lay spreads out where the last build had them
+    guessed, clean = tmp_path / "guessed", tmp_path / "clean"
+    last_pages = guessed / CACHE / edition_copy.name / PAGES_FILE
+    last_pages.parent.mkdir(parents=True)
+    anchors = Book.of(load_collection(edition_copy, project)).listed_anchors
+    last_pages.write_text(json.dumps({anchor: 100 + 2 * number for number, anchor in enumerate(anchors)}))
+    made = build(edition_copy, project, output_root=guessed)
+    assert json.loads(last_pages.read_text())["contents"] == 5  # the pages found, for the next build's guess
+    build(edition_copy, project, output_root=clean)
+    assert snapshot(made.outputs["preflight"].parent) == snapshot(clean / edition_copy.name)
 
 
 # A build in a fresh interpreter that reports which of the heavy libraries it loaded itself
