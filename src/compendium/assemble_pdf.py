@@ -43,37 +43,29 @@ _TOKEN = re.compile(rb"(\((?:[^\\()]|\\.)*\)|<[0-9A-Fa-f\s]*>)|(/CompendiumMarke
 _STRUCTURE_DEPTH = 64  # deeper than any tag tree WeasyPrint writes; a guard against cycles
 _OBJECTS_PER_STREAM = 100
 _IDENTITY_DEPTH = 8
+_OUTLINE_LINKS = {"/Parent", "/Prev", "/Next", "/First", "/Last"}
 ObjGen = tuple[int, int]
 
 
-@dataclass(frozen=True)
-class PlacedSpread:
-    """A spread's own two-page PDF and the index of the frame page its left page replaces."""
-
-    first_page_index: int
-    pdf: Path
-
-
-def merge_spreads(frame: Path, spreads: Sequence[PlacedSpread], fonts: Path, whole_fonts: bool,
+def merge_spreads(frame: Path, stub_index: int, spreads: Sequence[Path], fonts: Path, whole_fonts: bool,
                   destination: Path) -> None:
-    """Writes the frame with each spread in its place and one subset per font or, with ``whole_fonts``,
-    each font file whole (layouts are written with subsets either way: smaller to keep and to merge)."""
-    spreads = sorted(spreads, key=lambda spread: spread.first_page_index)  # the tags' reading order
+    """Writes the frame with the spreads, in order, in place of its two empty pages from ``stub_index``,
+    and one subset per font or, with ``whole_fonts``, each font file whole (layouts are written with
+    subsets either way: smaller to keep and to merge)."""
     with replacing(destination) as file, pikepdf.open(frame) as book:
-        merge = _Merge(_Output(file, book.pdf_version), book, fonts, whole_fonts)
-        stubs = [book.pages[spread.first_page_index + offset].obj for spread in spreads for offset in (0, 1)]
+        stubs = [book.pages[stub_index + offset].obj for offset in (0, 1)] if spreads else []
         stub_objgens = {stub.objgen for stub in stubs}
-        for page in book.pages:  # the empty pages are not written: cleaning theirs is wasted (and slow)
+        for page in book.pages:  # the empty pages are not written: cleaning theirs is wasted
             if page.obj.objgen not in stub_objgens:
                 page.remove_unreferenced_resources()
-        spread_pages = {stub.objgen: merge.output.allocate() for stub in stubs}
-        for spread, left, right in zip(spreads, stubs[::2], stubs[1::2], strict=True):
+        merge = _Merge(_Output(file, book.pdf_version), book, fonts, whole_fonts)
+        for spread in spreads:
             # read whole: a spread's own PDF closed once copied uses less memory than one kept open
-            with pikepdf.open(io.BytesIO(spread.pdf.read_bytes())) as chunk:
+            with pikepdf.open(io.BytesIO(spread.read_bytes())) as chunk:
                 if len(chunk.pages) != 2:
-                    raise ValueError(f"{spread.pdf} has {len(chunk.pages)} pages, not 2")
-                merge.add_spread(chunk, [spread_pages[left.objgen], spread_pages[right.objgen]])
-        merge.add_frame(stubs, spread_pages)
+                    raise ValueError(f"{spread} has {len(chunk.pages)} pages, not 2")
+                merge.add_spread(chunk)
+        merge.add_frame(stubs)
         merge.finish()
 
 
@@ -268,6 +260,9 @@ class _Merge:
         """Named destinations by the name's bytes (their order in the name tree): the name and the destination."""
         self.parent_tree: dict[int, bytes] = {}
         self.grafted: list[int] = []
+        self.spread_pages: list[int] = []
+        self.bookmarks: list[tuple[int, dict[str, bytes]]] = []
+        """Each spread's bookmark: its number and its fields but for the links, which the frame decides."""
         self.pages_number = output.allocate()
         self.destinations_number = output.allocate()
         structure = book.Root.get("/StructTreeRoot")
@@ -277,38 +272,57 @@ class _Merge:
                 output.allocate(), output.allocate(), output.allocate())
             self.next_key = self.structure.next_key
 
-    def add_spread(self, chunk: pikepdf.Pdf, page_numbers: list[int]) -> None:
+    def add_spread(self, chunk: pikepdf.Pdf) -> None:
         chunk.remove_unreferenced_resources()
         copier = _Copier(self.output, chunk, self.shared_streams)
         copier.elsewhere(chunk.Root.Pages.objgen, self.pages_number)
         pages = [page.obj for page in chunk.pages]
-        for page, number in zip(pages, page_numbers, strict=True):
+        for page in pages:
+            number = self.output.allocate()
             copier.take(page.objgen, number)
+            self.spread_pages.append(number)
         self._fonts(copier, pages)
         if self.structure is not None:
             self._graft_structure(copier, chunk, pages)
         self._destinations(copier, chunk)
+        for bookmark in _outline_items(chunk.Root.get("/Outlines")):
+            if "/First" in bookmark:
+                raise ValueError("a spread's bookmark has bookmarks under it; only one level is merged")
+            self.bookmarks.append((self.output.allocate(), {
+                key: copier.value(value) for key, value in bookmark.items() if key not in _OUTLINE_LINKS}))
         copier.drain()
 
-    def add_frame(self, stubs: list[pikepdf.Object], spread_pages: dict[ObjGen, int]) -> None:
+    def add_frame(self, stubs: list[pikepdf.Object]) -> None:
         book = self.book
         copier = _Copier(self.output, book, self.shared_streams)
-        for stub, number in spread_pages.items():
-            copier.elsewhere(stub, number)
+        for stub, number in zip(stubs, self.spread_pages, strict=False):
+            copier.elsewhere(stub.objgen, number)  # what pointed at the empty pages points at the first spread
         copier.take(book.Root.Pages.objgen, self.pages_number)
-        self._fonts(copier, [page.obj for page in book.pages if page.obj.objgen not in spread_pages])
+        index = {page.objgen: number for number, page in enumerate(book.pages)}
+        if stubs:
+            kids = list(book.Root.Pages.Kids)
+            if [kid.objgen for kid in kids] != list(index):
+                raise ValueError("the frame's page tree is not one flat list of pages")
+            at = index[stubs[0].objgen]
+            spread_pages = copier.marker(b" ".join(b"%d 0 R" % number for number in self.spread_pages))
+            book.Root.Pages.Kids = Array([*kids[:at], spread_pages, *kids[at + 2:]])
+            book.Root.Pages.Count = len(kids) - 2 + len(self.spread_pages)
+        stub_objgens = {stub.objgen for stub in stubs}
+        self._fonts(copier, [page.obj for page in book.pages if page.obj.objgen not in stub_objgens])
         if self.structure is not None:
             structure = self.structure
             copier.take(structure.document.objgen, self.document_number)
             if structure.root.is_indirect:
                 copier.take(structure.root.objgen, self.structure_root_number)
-            before, after, entries = structure.without(stubs)
+            before, after, entries = structure.without(stubs, index)
             for key, value in entries:
                 self.parent_tree[key] = copier.value(value)
             grafted = copier.marker(b" ".join(b"%d 0 R" % number for number in self.grafted))
             structure.document.K = Array([*before, grafted, *after])
             structure.root.ParentTree = copier.marker(b"%d 0 R" % self.parent_tree_number)
             structure.root.ParentTreeNextKey = self.next_key
+        if stubs and self.bookmarks:
+            self._nest_bookmarks(copier, index, index[stubs[0].objgen])
         self._destinations(copier, book)
         if self.destinations:
             if "/Names" not in book.Root:
@@ -318,6 +332,40 @@ class _Merge:
         info = book.trailer.get("/Info")
         self.info_number = copier.reference(info.objgen) if info is not None and info.is_indirect else None
         copier.drain()
+
+    def _nest_bookmarks(self, copier: _Copier, index: dict[ObjGen, int], at: int) -> None:
+        """Puts the spreads' bookmarks under the frame's last top-level bookmark before them (the part's
+        opener), after its own, as one layout of the whole book would have nested them; with none
+        before them, at the top level."""
+        if "/Outlines" not in self.book.Root:
+            self.book.Root.Outlines = self.book.make_indirect(Dictionary(Type=Name.Outlines, Count=0))
+        outline = self.book.Root.Outlines
+        top = list(_outline_items(outline))
+        before = [item for item in top if (page := _destination_page(item, index)) is not None and page < at]
+        parent = before[-1] if before else outline
+        siblings = list(_outline_items(parent)) if before else top
+        previous = siblings[-1] if before and siblings else None
+        following = None if before else next((item for item in top if item not in before), None)
+        numbers = [number for number, _ in self.bookmarks]
+        first, last = b"%d 0 R" % numbers[0], b"%d 0 R" % numbers[-1]
+        if previous is not None:
+            previous.Next = copier.marker(first)
+        else:
+            parent.First = copier.marker(first)
+        if following is not None:
+            following.Prev = copier.marker(last)
+        else:
+            parent.Last = copier.marker(last)
+        if parent is not outline:
+            parent.Count = abs(int(parent.get("/Count", 0))) + len(numbers)  # open, as WeasyPrint leaves a part
+        outline.Count = int(outline.get("/Count", 0)) + len(numbers)
+        parent_number = copier.reference(parent.objgen)
+        links = [copier.reference(previous.objgen) if previous is not None else None, *numbers,
+                 copier.reference(following.objgen) if following is not None else None]
+        for position, (number, fields) in enumerate(self.bookmarks, start=1):
+            neighbours = {"/Prev": links[position - 1], "/Next": links[position + 1]}
+            self.output.add(number, _dictionary(fields | {"/Parent": b"%d 0 R" % parent_number} | {
+                key: b"%d 0 R" % link for key, link in neighbours.items() if link is not None}))
 
     def finish(self) -> None:
         """Writes what spans the book, which the frame refers to, and closes the file."""
@@ -432,17 +480,46 @@ class _FrameStructure:
         self.entries = [(int(nums[i]), nums[i + 1]) for i in range(0, len(nums), 2)]
         self.next_key = max((key for key, _ in self.entries), default=-1) + 1
 
-    def without(self, stubs: list[pikepdf.Object]) -> tuple[list[pikepdf.Object], list[pikepdf.Object],
-                                                             list[tuple[int, pikepdf.Object]]]:
+    def without(self, stubs: list[pikepdf.Object], index: dict[ObjGen, int]
+                ) -> tuple[list[pikepdf.Object], list[pikepdf.Object], list[tuple[int, pikepdf.Object]]]:
         """The document element's children before and after the empty pages, and the parent tree's
         entries, all without the empty pages' own."""
         pages = {stub.objgen for stub in stubs}
         keys = {int(stub.StructParents) for stub in stubs if "/StructParents" in stub}
-        kids = _as_list(self.document.K)
-        on_stubs = [_on_pages(kid, pages) for kid in kids]
-        position = on_stubs.index(True) if True in on_stubs else len(kids)
-        after = [kid for kid, on_stub in zip(kids[position:], on_stubs[position:], strict=True) if not on_stub]
-        return kids[:position], after, [(key, value) for key, value in self.entries if key not in keys]
+        at = min((index[page] for page in pages), default=len(index))
+        kids = [kid for kid in _as_list(self.document.K) if not _on_pages(kid, pages)]
+        starts = [_first_page(kid, index) for kid in kids]
+        position = next((number for number, start in enumerate(starts) if start is not None and start > at), len(kids))
+        return kids[:position], kids[position:], [(key, value) for key, value in self.entries if key not in keys]
+
+
+def _first_page(element: pikepdf.Object, index: dict[ObjGen, int], depth: int = 0) -> int | None:
+    """The first page a structure element marks content on, by the frame's page order."""
+    if not isinstance(element, Dictionary) or depth > _STRUCTURE_DEPTH:
+        return None
+    if "/Pg" in element and element.Pg.objgen in index:
+        return index[element.Pg.objgen]
+    return next((page for kid in _as_list(element.get("/K"))
+                 if (page := _first_page(kid, index, depth + 1)) is not None), None)
+
+
+def _outline_items(node: pikepdf.Object | None) -> Iterator[pikepdf.Object]:
+    """The bookmarks right under an outline node, in order."""
+    item = node.get("/First") if node is not None else None
+    while item is not None:
+        yield item
+        item = item.get("/Next")
+
+
+def _destination_page(item: pikepdf.Object, index: dict[ObjGen, int]) -> int | None:
+    destination = item.get("/Dest")
+    if destination is None and "/A" in item:
+        destination = item.A.get("/D")
+    if isinstance(destination, Dictionary) and "/D" in destination:
+        destination = destination.D
+    if isinstance(destination, Array) and len(destination) and isinstance(destination[0], Dictionary):
+        return index.get(destination[0].objgen)
+    return None
 
 
 def _document_element(root: pikepdf.Object) -> pikepdf.Object:

@@ -24,7 +24,7 @@ from .paths import ProjectPaths
 from .write import replace_file
 
 _FILE_URL = re.compile(r"""file://[^"'()\s<>]+""")
-_FORMAT = "2"  # bump when LaidOut changes shape
+_FORMAT = "3"  # bump when LaidOut changes shape
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,8 @@ class LayoutJob:
     """The practice id when the job is a spread."""
     title: str | None = None
     """The PDF's own title, when it is not the book's: a spread is also shared on its own."""
+    pages_elsewhere: int = 0
+    """For a frame, the pages the spreads add beyond its two empty ones: the book's sheets count them."""
 
 
 @dataclass(frozen=True)

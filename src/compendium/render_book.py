@@ -193,7 +193,7 @@ def _frames_and_spreads(parts: _Parts, book: Book, profiles: Sequence[Profile], 
     # every profile's pages flow alike (print adds only bleed, and sheet padding after the last spread)
     found = parts.lay_out("frames with placeholder page numbers", [Part(profiles[0], frame, written=False)],
                           meanwhile=_spreads(book, profiles, titles, parts.likely_pages(book)))
-    pages = found[0].anchors
+    pages = _in_the_book(found[0], book).anchors
     for attempt in range(FRAME_PASSES - 1):
         # each frame before its profile's spreads, so that two long frames are never laid out at once
         laid_out = iter(parts.lay_out("frames and spreads", [
@@ -202,7 +202,7 @@ def _frames_and_spreads(parts: _Parts, book: Book, profiles: Sequence[Profile], 
             once_started=partial(pages_found, pages) if attempt == 0 else None))
         frames, spreads = {}, {}
         for profile in profiles:
-            frames[profile.name] = next(laid_out)
+            frames[profile.name] = _in_the_book(next(laid_out), book)
             spreads[profile.name] = {practice.id: next(laid_out) for practice in book.practices}
         if all(frames[name].anchors[anchor] == pages[anchor] for name in frames for anchor in book.listed_anchors):
             parts.remember_pages(pages)
@@ -210,6 +210,25 @@ def _frames_and_spreads(parts: _Parts, book: Book, profiles: Sequence[Profile], 
         pages = frames[profiles[0].name].anchors
     raise CompendiumError(f"the contents' page numbers did not settle in {FRAME_PASSES} layouts of the frame; "
                           "check layouts/pdf/contents.html.j2")
+
+
+def _in_the_book(frame: LaidOut, book: Book) -> LaidOut:
+    """A frame's layout as the merged book has it: its two empty pages replaced by every spread, so that the
+    pages after them move on, and each practice starting two pages after the one before."""
+    if not book.practices:
+        return frame
+    first, added = frame.anchors[f"practice-{book.practices[0].id}"], 2 * len(book.practices) - 2
+    if any(frame.anchors[f"practice-{practice.id}"] != first for practice in book.practices):
+        raise CompendiumError("the frame must leave two empty pages for all the spreads, with every practice's "
+                              "anchor on the first; check layouts/pdf/book.html.j2")
+
+    def in_book(page: int) -> int:
+        return page + added if page > first + 1 else page
+
+    anchors = {name: in_book(page) for name, page in frame.anchors.items()}
+    anchors |= {f"practice-{practice.id}": first + 2 * number for number, practice in enumerate(book.practices)}
+    return replace(frame, page_count=frame.page_count + added, anchors=anchors,
+                   overflow=tuple((in_book(page), text) for page, text in frame.overflow))
 
 
 def _spreads(book: Book, profiles: Sequence[Profile], titles: dict[str, str], pages: Mapping[str, int]) -> list[Part]:
@@ -300,8 +319,9 @@ class _Parts:
         html = self._template(part.profile).render(part.book)
         key = layout_key(self.fingerprint, html, part.profile.name, self.made.isoformat(), part.title or "",
                          str(part.written))
+        pages_elsewhere = 2 * len(part.book.practices) - 2 if part.book.part == "frame" and part.book.practices else 0
         job = LayoutJob(html, part.profile, self.made, self.paths, self.collection.directory,
-                        cache.pdf_path(key) if part.written else None, part.spread_of, part.title)
+                        cache.pdf_path(key) if part.written else None, part.spread_of, part.title, pages_elsewhere)
         return cache, key, job
 
     def _spare(self, parts: Sequence[Part]) -> Iterator[Callable[[], Future[LaidOut]]]:
@@ -325,10 +345,11 @@ class _Parts:
             key = layout_key(self.fingerprint, layouts, name, "book")
             book = LaidOut(cache.pdf_path(key), frame.page_count, frame.anchors, ())
             if cache.get(key) is None:
-                placed = [(frame.anchors[f"practice-{practice_id}"] - 1, spread.pdf)
-                          for practice_id, spread in spreads.items()]
-                merging.append(self.runner.submit(_merge_book, frame.pdf, placed, self.paths.fonts,
-                                                  profile.whole_fonts, book.pdf))
+                in_order = sorted(spreads, key=lambda practice_id: frame.anchors[f"practice-{practice_id}"])
+                first_page = frame.anchors[f"practice-{in_order[0]}"] if in_order else 0
+                merging.append(self.runner.submit(_merge_book, frame.pdf, first_page - 1,
+                                                  [spreads[practice_id].pdf for practice_id in in_order],
+                                                  self.paths.fonts, profile.whole_fonts, book.pdf))
                 kept.append((cache, key, book))
             merged.append(book.pdf)
         log.info("%d of %d books to merge; %d from the cache", len(merging), len(books), len(books) - len(merging))
@@ -375,11 +396,11 @@ def _measure_overflow(book: Book, collection: Collection, paths: ProjectPaths) -
     return measure_overflow(book, collection, paths)
 
 
-def _merge_book(frame: Path, spreads: list[tuple[int, Path]], fonts: Path, whole_fonts: bool, book: Path) -> None:
-    from .assemble_pdf import PlacedSpread, merge_spreads
+def _merge_book(frame: Path, stub_index: int, spreads: list[Path], fonts: Path, whole_fonts: bool, book: Path) -> None:
+    from .assemble_pdf import merge_spreads
 
     try:
-        merge_spreads(frame, [PlacedSpread(index, pdf) for index, pdf in spreads], fonts, whole_fonts, book)
+        merge_spreads(frame, stub_index, spreads, fonts, whole_fonts, book)
     finally:
         _return_free_memory()
 

@@ -97,7 +97,7 @@ def lay_out_part(job: LayoutJob) -> LaidOut:
     if job.spread_of is not None and not fits_its_spread(anchors, job.spread_of, len(document.pages)):
         return LaidOut(None, len(document.pages), {}, (), fits=False)
     if job.spread_of is None:
-        document = _without_unneeded_padding(document, anchors, job.profile)
+        document = _without_unneeded_padding(document, anchors, job.profile, job.pages_elsewhere)
         anchors = _anchors(document)
     if job.title:
         document.metadata.title = job.title
@@ -120,13 +120,14 @@ def _written(document: Document, profile: Profile) -> bytes:
 
 
 def _without_unneeded_padding(document: Document, anchors: dict[str, tuple[int, float]],
-                              profile: Profile) -> Document:
-    """Drops the blank pages the template puts before the back cover, unless they complete the last sheet."""
+                              profile: Profile, pages_elsewhere: int = 0) -> Document:
+    """Drops the blank pages the template puts before the back cover, unless they complete the last sheet
+    of the book, which has ``pages_elsewhere`` more pages than this layout."""
     first_blank = anchors[PADDING_ANCHOR][0] if PADDING_ANCHOR in anchors else None
     if first_blank is None:
         return document
     blanks = anchors["back-cover"][0] - first_blank
-    unpadded = len(document.pages) - blanks
+    unpadded = len(document.pages) + pages_elsewhere - blanks
     if profile.whole_sheets and unpadded % PAGES_PER_SHEET:
         keep = PAGES_PER_SHEET - unpadded % PAGES_PER_SHEET
         if keep <= blanks:
