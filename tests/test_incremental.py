@@ -10,6 +10,7 @@ import hashlib
 import io
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -21,6 +22,7 @@ from pypdf import PdfReader
 
 from compendium.assemble_pdf import _Copier, _Output
 from compendium.book import Book
+from compendium.errors import CompendiumError
 from compendium.paths import ProjectPaths
 from compendium.pipeline import CACHE, build, load_collection
 from compendium.render_book import PAGES_FILE
@@ -163,6 +165,23 @@ def test_spreads_laid_out_on_a_wrong_guess_of_their_pages_are_not_used(edition_c
     assert json.loads(last_pages.read_text())["contents"] == 5  # the pages found, for the next build's guess
     build(edition_copy, project, output_root=clean)
     assert snapshot(made.outputs["preflight"].parent) == snapshot(clean / edition_copy.name)
+
+
+def test_a_frame_that_leaves_pages_for_each_spread_is_refused_by_name(edition_copy: Path, project: ProjectPaths,
+                                                                     tmp_path: Path) -> None:
+    # the merge puts every spread in place of one stand-in; a layout with one per spread would give a wrong book
+    copy = ProjectPaths(tmp_path / "project")
+    shutil.copytree(project.layouts, copy.layouts)
+    copy.assets.symlink_to(project.assets)
+    template = copy.layouts / "pdf" / "book.html.j2"
+    stand_in = '{%- for practice in book.practices %}<span id="practice-{{ practice.id }}"></span>{% endfor -%}'
+    assert stand_in in template.read_text(encoding="utf-8")
+    template.write_text(template.read_text(encoding="utf-8").replace(stand_in, (
+        '{%- for practice in book.practices %}<div class="spread-stub spread-stub--left" '
+        'id="practice-{{ practice.id }}"></div><div class="spread-stub"></div>{% endfor -%}')), encoding="utf-8")
+    with pytest.raises(CompendiumError, match=r"layouts/pdf/book\.html\.j2"):
+        build(edition_copy, copy, output_root=tmp_path / "out")
+    assert not (tmp_path / "out" / edition_copy.name).exists()
 
 
 # A build in a fresh interpreter that reports which of the heavy libraries it loaded itself

@@ -243,7 +243,8 @@ class _Face:
 
     number: int
     name: str
-    font_file: bytes
+    postscript_name: str
+    """The name the subsets keep, by which the original font is found."""
     encoding: bytes
     descendant: dict[str, bytes]
     descriptor: dict[str, bytes]
@@ -436,7 +437,8 @@ class _Merge:
     def _new_face(self, copier: _Copier, name: str, font: pikepdf.Object) -> _Face:
         descendant = font.DescendantFonts[0]
         descriptor = descendant.FontDescriptor
-        face = _Face(self.output.allocate(), name, descriptor.FontFile2.read_bytes(), copier.value(font.Encoding),
+        postscript_name = _postscript_name(descriptor.FontFile2.read_bytes())
+        face = _Face(self.output.allocate(), name, postscript_name, copier.value(font.Encoding),
                      {key: copier.value(value) for key, value in descendant.items()
                       if key not in ("/BaseFont", "/FontDescriptor", "/W")},
                      {key: copier.value(value) for key, value in descriptor.items()
@@ -445,7 +447,7 @@ class _Merge:
         return face
 
     def _write_face(self, face: _Face) -> None:
-        original = _original_fonts(self.fonts).get(_postscript_name(face.font_file))
+        original = _original_fonts(self.fonts).get(face.postscript_name)
         if original is None:
             raise ValueError(f"the font {face.name} is not among {self.fonts}; cannot merge its subsets")
         font_file = original if self.whole_fonts else _subset(original, sorted(face.widths))
