@@ -1,16 +1,16 @@
-"""Stage 3b: puts the spreads, each laid out on its own, into the frame's empty pages for them: one PDF.
+"""Stage 3b: puts the spreads, each laid out on its own, in place of the frame's two empty pages: one PDF.
 
-The frame is the book with every spread left as two empty pages, so its page count, contents,
-outline, folios and metadata are already those of the book. Merging keeps what readers and the
-printing house rely on: named destinations (links), the outline, the tag tree of the screen profile
-and one embedded subset per font.
+The frame is the book with one spread's two pages left empty to stand for all of them, so its
+contents, its folios and its metadata are already those of the book. Merging keeps what readers and
+the printing house rely on: named destinations (links), the outline, the tag tree of the screen
+profile and one embedded subset per font.
 
 The book is written as it is read, one spread at a time, so that merging takes about the same
 memory for ten spreads as for five hundred. Each spread's objects are renumbered into the book and
 written out (in compressed object streams) before the next spread is opened; only what spans the
-book waits for the end: the tag tree's parent tree, the named destinations and the fonts, whose
-subsets are joined into one per face. The frame is written last, its empty pages pointing at the
-spreads' pages and its tag tree taking in the spreads' tags where the empty pages were.
+book waits for the end: the tag tree's parent tree, the named destinations, the spreads' bookmarks
+and the fonts, whose subsets are joined into one per face. The frame is written last, its page tree
+taking the spreads' pages in place of its empty ones and its tag tree the spreads' tags.
 """
 
 from __future__ import annotations
@@ -253,6 +253,10 @@ class _Face:
 
 
 class _Merge:
+    """One book being written: each spread added as it is read, then the frame, then what spans the book.
+    The numbers the frame's objects will refer to (its page tree, its document element, the parent tree,
+    the named destinations) are given out first, so that the spreads can point at them."""
+
     def __init__(self, output: _Output, book: pikepdf.Pdf, fonts: Path, whole_fonts: bool) -> None:
         self.output, self.book, self.fonts, self.whole_fonts = output, book, fonts, whole_fonts
         self.shared_streams: dict[bytes, int] = {}

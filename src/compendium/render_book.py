@@ -1,9 +1,9 @@
 """Stage 3: each profile's PDF, laid out as a frame plus one layout per spread, on every core, and merged.
 
-Every spread is exactly two pages, so once the frame (the book with each spread left as two
-empty pages) is laid out, every spread's page numbers are known. The spreads are then laid out
-independently, in worker processes, and kept in the layout cache: after an edit, only the parts
-whose HTML changed are laid out again, and the merge gives the same bytes as a clean build.
+Every spread is exactly two pages, so once the frame (the book with one spread's two pages left
+empty to stand for all of them) is laid out, every spread's page numbers are known. The spreads are
+then laid out independently, in worker processes, and kept in the layout cache: after an edit, only
+the parts whose HTML changed are laid out again, and the merge gives the same bytes as a clean build.
 """
 
 from __future__ import annotations
@@ -34,9 +34,10 @@ from .write import replace_file
 
 T = TypeVar("T")
 FRAME_PASSES = 3
-PAGES_FILE = "pages.json"
 """Layouts of the frame before its page numbers must have settled: the first prints placeholders, the
 second the pages found, and a third is needed only when a number's width moved a line break."""
+PAGES_FILE = "pages.json"
+"""Where the sections fell in the edition's last build, in its cache folder: the next build's guess."""
 log = logging.getLogger("compendium")
 counts = logging.getLogger(COUNT_LOGGER)
 # Workers start from a clean server process that has WeasyPrint and pikepdf loaded already, rather than
@@ -217,7 +218,7 @@ def _in_the_book(frame: LaidOut, book: Book) -> LaidOut:
     pages after them move on, and each practice starting two pages after the one before."""
     if not book.practices:
         return frame
-    first, added = frame.anchors[f"practice-{book.practices[0].id}"], 2 * len(book.practices) - 2
+    first, added = frame.anchors[f"practice-{book.practices[0].id}"], _pages_beyond_the_stand_in(book)
     if any(frame.anchors[f"practice-{practice.id}"] != first for practice in book.practices):
         raise CompendiumError("the frame must leave two empty pages for all the spreads, with every practice's "
                               "anchor on the first; check layouts/pdf/book.html.j2")
@@ -229,6 +230,11 @@ def _in_the_book(frame: LaidOut, book: Book) -> LaidOut:
     anchors |= {f"practice-{practice.id}": first + 2 * number for number, practice in enumerate(book.practices)}
     return replace(frame, page_count=frame.page_count + added, anchors=anchors,
                    overflow=tuple((in_book(page), text) for page, text in frame.overflow))
+
+
+def _pages_beyond_the_stand_in(book: Book) -> int:
+    """The pages the spreads add to the frame, which leaves two for them all."""
+    return max(0, 2 * len(book.practices) - 2)
 
 
 def _spreads(book: Book, profiles: Sequence[Profile], titles: dict[str, str], pages: Mapping[str, int]) -> list[Part]:
@@ -319,9 +325,9 @@ class _Parts:
         html = self._template(part.profile).render(part.book)
         key = layout_key(self.fingerprint, html, part.profile.name, self.made.isoformat(), part.title or "",
                          str(part.written))
-        pages_elsewhere = 2 * len(part.book.practices) - 2 if part.book.part == "frame" and part.book.practices else 0
         job = LayoutJob(html, part.profile, self.made, self.paths, self.collection.directory,
-                        cache.pdf_path(key) if part.written else None, part.spread_of, part.title, pages_elsewhere)
+                        cache.pdf_path(key) if part.written else None, part.spread_of, part.title,
+                        _pages_beyond_the_stand_in(part.book) if part.book.part == "frame" else 0)
         return cache, key, job
 
     def _spare(self, parts: Sequence[Part]) -> Iterator[Callable[[], Future[LaidOut]]]:
