@@ -194,9 +194,11 @@ class _Copier:
             kind = found.get("/Type") if isinstance(found, Dictionary | pikepdf.Stream) else None
             if depth > _IDENTITY_DEPTH or kind in (Name.Page, Name.Pages):
                 return None
-            stream = isinstance(found, pikepdf.Stream)
-            body = self._stream_dictionary(found) if stream else found.unparse(resolved=True)
-            parts = [hashlib.sha256(found.read_raw_bytes()).digest() if stream else b""]
+            if isinstance(found, pikepdf.Stream):
+                data = found.read_raw_bytes()
+                body, parts = self._stream_dictionary(found, data), [hashlib.sha256(data).digest()]
+            else:
+                body, parts = found.unparse(resolved=True), [b""]
             for match in _TOKEN.finditer(body):
                 if match[3]:
                     target = self._identity((int(match[3]), int(match[4])), depth + 1)
@@ -219,14 +221,15 @@ class _Copier:
             objgen = self.queue.popleft()
             found = self.pdf.get_object(objgen)
             if isinstance(found, pikepdf.Stream):
-                dictionary = _TOKEN.sub(self._token, self._stream_dictionary(found))
-                self.output.add_stream(self.numbers[objgen], dictionary, found.read_raw_bytes())
+                data = found.read_raw_bytes()
+                dictionary = _TOKEN.sub(self._token, self._stream_dictionary(found, data))
+                self.output.add_stream(self.numbers[objgen], dictionary, data)
             else:
                 self.output.add(self.numbers[objgen], _TOKEN.sub(self._token, found.unparse(resolved=True)))
 
     @staticmethod
-    def _stream_dictionary(stream: pikepdf.Object) -> bytes:
-        stream.stream_dict.Length = len(stream.read_raw_bytes())  # the data is copied as it is stored
+    def _stream_dictionary(stream: pikepdf.Object, data: bytes) -> bytes:
+        stream.stream_dict.Length = len(data)  # the data is copied as it is stored
         return stream.stream_dict.unparse(resolved=True)
 
     def _token(self, match: re.Match[bytes]) -> bytes:
