@@ -12,7 +12,7 @@ import io
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import resvg_py
@@ -174,13 +174,10 @@ def draw_geography_map(collection: Collection, paths: ProjectPaths, width_mm: fl
     legend_rows, legend_box = _legend(collection, categories, winners, height_mm, paths.fonts)
 
     # a moved marker must not hide a participant, nor any subject too small to show around it
-    small = [code for code in in_view
-             if code not in categories and geodata.subjects[code].room * mm_per_km < SMALL_SUBJECT_ROOM_MM]
-    keep_clear = [Area.of([ring for polygon in geodata.subjects[code].polygons for ring in projection.rings(polygon)])
-                  for code in [*codes, *small]]
-    targets = [Target(number, projection.point(*geodata.subjects[code].label), geodata.subjects[code].room * mm_per_km)
-               for number, code in enumerate(codes, start=1)]
-    placements = place_markers(targets, MARKER_RADIUS_MM, Box(0, 0, width_mm, height_mm), keep_clear, [legend_box])
+    small = tuple(code for code in in_view
+                  if code not in categories and geodata.subjects[code].room * mm_per_km < SMALL_SUBJECT_ROOM_MM)
+    placements = _placements(paths.geodata, projection, tuple(codes), small, Box(0, 0, width_mm, height_mm),
+                             legend_box)
     markers = tuple(Marker(placement, code in winners) for placement, code in zip(placements, codes, strict=True))
 
     def polygons_of(selected: Iterable[str]) -> Iterable[Polygon]:
@@ -201,6 +198,19 @@ def draw_geography_map(collection: Collection, paths: ProjectPaths, width_mm: fl
         colours=colours or load_palette(paths.palette).css("rgb"),
     )
     return GeographyMap(svg, width_mm, height_mm, worldview, markers, legend_box, len(in_view))
+
+
+@lru_cache(maxsize=8)
+def _placements(geodata_path: Path, projection: Projection, codes: tuple[str, ...], small: tuple[str, ...],
+                frame: Box, legend: Box) -> tuple[Placement, ...]:
+    """The markers' places: most of a map's drawing time, and the same for every colour space of a build
+    (each profile's frame, its later layouts, the PNG), so worked out once."""
+    geodata = load_geodata(geodata_path)
+    keep_clear = [Area.of([ring for polygon in geodata.subjects[code].polygons for ring in projection.rings(polygon)])
+                  for code in [*codes, *small]]
+    targets = [Target(number, projection.point(*geodata.subjects[code].label), geodata.subjects[code].room
+                      * projection.mm_per_km) for number, code in enumerate(codes, start=1)]
+    return tuple(place_markers(targets, MARKER_RADIUS_MM, frame, keep_clear, [legend]))
 
 
 def _category(region: Region) -> Category:

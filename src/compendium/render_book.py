@@ -15,6 +15,7 @@ import logging
 import multiprocessing
 import os
 import sys
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
@@ -79,9 +80,15 @@ class LayoutRunner:
     def __init__(self, workers: int | None = None) -> None:
         self.workers = workers or len(os.sched_getaffinity(0))
         self._pool = ProcessPoolExecutor(self.workers, mp_context=_WORKERS) if self.workers > 1 else None
+        # Starting a worker waits for the server to have imported WeasyPrint, half a second: a thread waits
+        # for it while this one loads the sources
+        self._starting = threading.Thread(target=self._start_workers, daemon=True)
+        self._starting.start()
+
+    def _start_workers(self) -> None:
         if self._pool is not None:
             for _ in range(self.workers):
-                self._pool.submit(int)  # starts a worker; WeasyPrint is already loaded in the server it forks from
+                self._pool.submit(int)
 
     def submit(self, work: Callable[..., T], *arguments: Any) -> Future[T]:
         """Starts ``work`` on a worker; without workers, does it now."""
@@ -113,6 +120,7 @@ class LayoutRunner:
         return self
 
     def __exit__(self, *_: object) -> None:
+        self._starting.join()
         if self._pool is not None:
             self._pool.shutdown(cancel_futures=True)
 

@@ -70,6 +70,9 @@ class DraftWriter:
         self.headings: list[DraftHeading] = []
         self.next_bookmark_id = 1
         self.next_fixed = 1
+        section = document.sections[0]
+        self.text_width: int = section.page_width - section.left_margin - section.right_margin
+        self._body_end = document.element.body.sectPr
 
     # ---- styles and bookmarks
 
@@ -105,7 +108,7 @@ class DraftWriter:
     def paragraph(self, style_id: str, runs: Sequence[tuple[str, bool]] = (), container: _Cell | None = None,
                   plain_style: str | None = None) -> Paragraph:
         """A paragraph of typeset runs; bold runs take the Strong character style, the others ``plain_style``."""
-        paragraph = (container or self.document).add_paragraph()
+        paragraph = container.add_paragraph() if container else self.add_paragraph()
         self.set_style(paragraph, style_id)
         texts = typeset_runs([text for text, _ in runs])
         for text, (_, bold) in zip(texts, runs, strict=True):
@@ -114,6 +117,13 @@ class DraftWriter:
                 if bold or plain_style:
                     self.set_style(run, "Strong" if bold else str(plain_style))
         return paragraph
+
+    def add_paragraph(self) -> Paragraph:
+        """What ``document.add_paragraph()`` does, without python-docx searching the whole body for its end
+        each time, which made a long draft's writing grow with the square of its length."""
+        element = OxmlElement("w:p")
+        self._body_end.addprevious(element)
+        return Paragraph(element, self.document._body)
 
     def fixed(self, style_id: str, text: str, container: _Cell | None = None, link: str | None = None) -> Paragraph:
         """A generated paragraph: not imported back, and marked so that edits to it can be reported.
@@ -198,7 +208,7 @@ class DraftWriter:
 
     def page_break(self) -> None:
         """Starts the next paragraph on a new page, for parts whose first style does not."""
-        self.document.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
+        self.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
 
     def picture(self, png: bytes, width: Length, description: str) -> Paragraph:
         paragraph = self.fixed("MapFigure", "")
@@ -223,11 +233,6 @@ class DraftWriter:
             placeholder._p.getparent().remove(placeholder._p)
         for cell in table._cells:
             cell.width = width
-
-    @property
-    def text_width(self) -> int:
-        section = self.document.sections[0]
-        return section.page_width - section.left_margin - section.right_margin
 
 
 def render_docx(collection: Collection, paths: ProjectPaths, pdf_pages: Mapping[str, int],
@@ -296,7 +301,7 @@ def _front(writer: DraftWriter, book: Book, collection: Collection, pdf_pages: M
         writer.field("forewords.yaml", ("forewords", index, "author"), "SignatureName")
         writer.field("forewords.yaml", ("forewords", index, "position"), "SignaturePosition")
     writer.fixed("TOCHeading", "Содержание")
-    return writer.document.add_paragraph()  # the contents goes here once every heading is known
+    return writer.add_paragraph()  # the contents goes here once every heading is known
 
 
 def _geography(writer: DraftWriter, book: Book, pdf_pages: Mapping[str, int], map_png: Callable[[float], bytes]
