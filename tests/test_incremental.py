@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pikepdf
 import pytest
@@ -23,9 +24,10 @@ from pypdf import PdfReader
 from compendium.assemble_pdf import _Copier, _Output
 from compendium.book import Book
 from compendium.errors import CompendiumError
+from compendium.layout_cache import LaidOut
 from compendium.paths import ProjectPaths
 from compendium.pipeline import CACHE, build, load_collection
-from compendium.render_book import PAGES_FILE
+from compendium.render_book import PAGES_FILE, PlacedPart, _parts_of
 from tests.conftest import DEFAULT_EDITION, snapshot
 
 PRACTICE = Path("practices") / "anuchinsky-beekeeping.yaml"
@@ -37,9 +39,10 @@ def cached_parts(output_root: Path, edition: Path) -> dict[str, set[str]]:
     return {name: {path.stem for path in (folder / name).glob("*.pdf")} for name in ("print", "screen")}
 
 
-def kept_readings(output_root: Path, edition: Path) -> int:
-    """How many PDFs' preflight readings the cache keeps."""
-    return len(list((output_root / CACHE / edition.name / "readings").glob("*.json")))
+def kept_readings(output_root: Path, edition: Path) -> dict[str, int]:
+    """How many PDFs the cache keeps each kind of preflight reading of."""
+    readers = [path.name.split(".")[1] for path in (output_root / CACHE / edition.name / "readings").glob("*.json")]
+    return {reader: readers.count(reader) for reader in sorted(set(readers))}
 
 
 EDITS = {
@@ -70,7 +73,9 @@ def test_an_incremental_build_gives_the_bytes_of_a_clean_one(edit: str, edition_
     after = cached_parts(incremental, edition_copy)
     assert {name: len(after[name] - before[name]) for name in after} == relaid
     assert {name: len(keys) for name, keys in after.items()} == {"print": 12, "screen": 12}  # the old ones dropped
-    assert kept_readings(incremental, edition_copy) == 12  # the two books and the ten practice PDFs
+    # the books' fonts and structure; the practice PDFs' fonts, pictures and qpdf's check; the pictures of
+    # every layout (the books' own are read from them)
+    assert kept_readings(incremental, edition_copy) == {"fonts": 12, "images": 22, "qpdf": 10, "structure": 2}
 
     build(edition_copy, project, output_root=clean)
     made_again, made_clean = snapshot(again.outputs["preflight"].parent), snapshot(clean / edition_copy.name)
@@ -151,6 +156,17 @@ def test_references_are_renumbered_and_text_that_looks_like_one_is_left_alone() 
     written = copier.value(Array([String("see 12 0 R (and 3 0 R)"), target, String(b"\x00\xff 1 0 R")]))
     assert list(copier.numbers) == [target.objgen]
     assert written == b"[ (see 12 0 R \\(and 3 0 R\\)) %d 0 R <00ff203120302052> ]" % copier.numbers[target.objgen]
+
+
+def test_each_layout_of_a_book_is_placed_on_the_pages_the_merge_gives_it() -> None:
+    # a frame of 8 pages whose 5 and 6 stand for three spreads: the book has 12, and the frame's last two
+    # pages move on by the four pages the spreads add
+    book = SimpleNamespace(practices=[SimpleNamespace(id=name) for name in "abc"])
+    frame = LaidOut(Path("frame.pdf"), 12, {"practice-a": 5, "practice-b": 7, "practice-c": 9, "back": 12}, ())
+    spreads = {name: LaidOut(Path(f"{name}.pdf"), 2, {}, ()) for name in "abc"}
+    assert _parts_of(frame, spreads, book) == (  # type: ignore[arg-type]
+        PlacedPart(Path("frame.pdf"), (1, 2, 3, 4, 0, 0, 11, 12)), PlacedPart(Path("a.pdf"), (5, 6)),
+        PlacedPart(Path("b.pdf"), (7, 8)), PlacedPart(Path("c.pdf"), (9, 10)))
 
 
 def test_spreads_laid_out_on_a_wrong_guess_of_their_pages_are_not_used(edition_copy: Path, project: ProjectPaths,

@@ -18,6 +18,7 @@ from compendium.cli import main
 from compendium.errors import SourceProblems
 from compendium.palette import load_palette
 from compendium.pipeline import CACHE, build
+from compendium.preflight import _reading_of
 
 from .conftest import snapshot
 
@@ -192,7 +193,9 @@ def test_preflight_report_describes_every_output(default_build, collection):
     assert book["pages"] == book["expected_pages"] == 30
     assert printed["pages"] == printed["expected_pages"] == 32
     assert all(font["embedded"] for font in book["fonts"] + printed["fonts"])
-    assert book["qpdf_check"] == printed["qpdf_check"] == "ok"
+    readers = {"pdffonts", "pdfinfo -struct", "pdfinfo -dests", "pdfinfo -url"}
+    assert set(book["checks"]) == set(printed["checks"]) == readers
+    assert set(book["checks"].values()) == set(printed["checks"].values()) == {"ok"}
     assert book["overflow"] == printed["overflow"] == []
     assert book["bytes"] == default_build.outputs["pdf"].stat().st_size
     assert len([name for name in outputs if name.startswith("practices/")]) == len(collection.practices)
@@ -220,9 +223,9 @@ def test_source_date_epoch_dates_the_outputs(edition_copy, project, tmp_path, mo
     assert json.loads(result.outputs["preflight"].read_bytes())["date"] == "2023-11-14"
 
 
-def low_resolution_photo(edition: Path) -> None:
+def low_resolution_photo(edition: Path, practice_id: str = "anuchinsky-beekeeping") -> None:
     Image.new("RGB", (400, 300), (120, 160, 90)).save(edition / "photo.jpg")
-    practice = edition / "practices" / "anuchinsky-beekeeping.yaml"
+    practice = edition / "practices" / f"{practice_id}.yaml"
     practice.write_text(practice.read_text(encoding="utf-8")
                         + "photos:\n  - file: photo.jpg\n    alt: Пасека\n", encoding="utf-8")
 
@@ -242,6 +245,30 @@ def test_a_low_resolution_photo_is_a_warning_and_strict_writes_nothing(edition_c
     assert "nothing was written" in strict.output
     assert snapshot(folder) == before
     shutil.rmtree(folder)
+
+
+def test_a_damaged_book_is_a_warning_from_the_readers(default_build, tmp_path):
+    whole = default_build.outputs["pdf"].read_bytes()
+    damaged = tmp_path / "damaged.pdf"
+    damaged.write_bytes(whole[: len(whole) * 2 // 3])  # its cross-reference and last objects lost
+    reading = _reading_of(damaged, "fonts") | _reading_of(damaged, "structure")
+    assert set(reading.checks) == {"pdffonts", "pdfinfo -struct", "pdfinfo -dests", "pdfinfo -url"}
+    assert all(verdict != "ok" for verdict in reading.checks.values()), reading.checks
+    assert "Syntax Error" in reading.checks["pdffonts"]
+
+
+def test_a_books_pictures_are_read_from_its_layouts_on_the_pages_the_book_gives_them(edition_copy, project, tmp_path):
+    for practice in ("anuchinsky-beekeeping", "sysert-agglomeration"):
+        low_resolution_photo(edition_copy, practice)
+    result = build(edition_copy, project, output_root=tmp_path)
+    report = {output.file: output for output in result.preflight.outputs}
+    for key in ("pdf", "pdf-print"):
+        book = result.outputs[key]
+        listed = subprocess.run(["pdfimages", "-list", book], capture_output=True, text=True, check=True).stdout
+        read = [(int(c[0]), int(c[3]), int(c[4]), min(float(c[12]), float(c[13])))
+                for c in (line.split() for line in listed.splitlines()[2:]) if c[2] == "image"]
+        from_layouts = [(i.page, i.width_px, i.height_px, i.ppi) for i in report[book.name].images]
+        assert from_layouts == read and len(read) == 2, key
 
 
 def test_a_failing_build_leaves_the_previous_outputs_as_they_were(edition_copy, project, tmp_path):

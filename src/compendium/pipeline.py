@@ -33,7 +33,7 @@ from .preflight import (
     inspect_png,
     missing_optional,
 )
-from .render_book import LayoutRunner, RenderedBook, render_books
+from .render_book import LayoutRunner, PdfRole, RenderedBook, render_books
 from .render_docx import render_docx
 from .subjects import load_subjects
 from .validate import build_collection
@@ -119,7 +119,7 @@ def build(edition_dir: Path, paths: ProjectPaths, output_root: Path | None = Non
 
 
 def _render(collection: Collection, paths: ProjectPaths, profiles: Sequence[str], made: datetime,
-            cache_folder: Path, runner: LayoutRunner, pdf_made: Callable[[Path], object]
+            cache_folder: Path, runner: LayoutRunner, pdf_made: Callable[[Path, PdfRole], object]
             ) -> tuple[dict[str, RenderedBook], bytes, bytes]:
     """Steps 3–4: the PDFs of every profile, laid out on every core and merged; the Word draft and the map
     PNG are made here meanwhile."""
@@ -167,10 +167,12 @@ def _preflight(collection: Collection, folder: Path, outputs: dict[str, Path], r
                                              *((f"practice-{pid}", "practice", pdf, 2)
                                                for pid, pdf in rendered[name].practices.items())]]
     written = [staged.add_copy(outputs[key], pdf.pdf) for key, _, pdf, _ in pdfs]
-    for (key, kind, pdf, expected), path, reading in zip(pdfs, written, readings.of(written), strict=True):
+    for (key, kind, pdf, expected), path in zip(pdfs, written, strict=True):
         shown_as = outputs[key].relative_to(folder).as_posix()
         pages = expected or expected_book_pages(book, pdf, findings, shown_as)
+        reading = readings.of(path, "practice" if kind == "practice" else "book", pdf.parts)
         reports.append(inspect_pdf(path, reading, shown_as, kind, pdf, pages, findings))
+    readings.forget_the_rest()
     return Preflight(collection.slug, made.date().isoformat(), reports, findings)
 
 

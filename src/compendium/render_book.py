@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import partial
 from pathlib import Path
-from typing import Any, Generic, NamedTuple, TypeVar
+from typing import Any, Generic, Literal, NamedTuple, TypeVar
 
 from .book import Book, planned_pages
 from .book_html import PROFILES, SCREEN, BookTemplate, Profile
@@ -50,6 +50,17 @@ if sys.platform == "linux":
 _LIBC = ctypes.CDLL(None) if sys.platform == "linux" else None
 
 
+PdfRole = Literal["practice", "part", "book"]
+"""A finished PDF as the preflight sees it: a practice's own (shipped), a layout inside a book, or a book."""
+
+
+class PlacedPart(NamedTuple):
+    """A layout inside a book, and the book's page for each of its pages (0 for a page the book leaves out)."""
+
+    pdf: Path
+    pages: tuple[int, ...]
+
+
 @dataclass(frozen=True)
 class RenderedPdf:
     """A laid-out and checked PDF, with what the preflight report needs to know of its layout."""
@@ -63,6 +74,8 @@ class RenderedPdf:
     title: str
     overflow: tuple[str, ...] = ()
     """Text that runs outside its page's text area, as «page N: text…»."""
+    parts: tuple[PlacedPart, ...] = ()
+    """For a book, the layouts it is merged from."""
 
 
 @dataclass(frozen=True)
@@ -138,14 +151,14 @@ class Part(NamedTuple):
 
 def render_books(collection: Collection, paths: ProjectPaths, profiles: Sequence[str], made: datetime,
                  cache_folder: Path, runner: LayoutRunner,
-                 meanwhile: Callable[[dict[str, int]], T], pdf_made: Callable[[Path], object]
+                 meanwhile: Callable[[dict[str, int]], T], pdf_made: Callable[[Path, PdfRole], object]
                  ) -> tuple[dict[str, RenderedBook], T]:
     """Lays out every profile's frame, then every spread that is not in the cache, then merges each book.
 
     Once the layout of the frame has given the page of each section and the parts are with the workers,
     ``meanwhile`` is given the pages and runs on a thread here while they lay out; it runs again should
-    the pages then move. ``pdf_made`` is told of each finished PDF (a book, a practice's own), which can
-    be read back while the rest is made. ``made`` is the date the PDFs carry, so the same sources give
+    the pages then move. ``pdf_made`` is told of each finished PDF (a layout, a practice's own, a book),
+    which can be read back while the rest is made. ``made`` is the date the PDFs carry, so the same sources give
     the same bytes.
     """
     book = Book.of(collection)
@@ -163,11 +176,13 @@ def render_books(collection: Collection, paths: ProjectPaths, profiles: Sequence
             raise SourceProblems(runner.submit(_measure_overflow, measuring, collection, paths).result())
         log.info("Step 4 - Merging the spreads into each book")
         merged = parts.merge({profile.name: (frames[profile.name], laid_out[profile.name]) for profile in chosen})
-        for spread in laid_out.get(SCREEN.name, {}).values():  # a practice's own PDF is its screen spread
-            pdf_made(spread.pdf)  # type: ignore[arg-type]
+        made_of = {profile.name: _parts_of(frames[profile.name], laid_out[profile.name], book) for profile in chosen}
+        for name, placed in made_of.items():  # a practice's own PDF is its screen spread
+            for part in placed:
+                pdf_made(part.pdf, "practice" if name == SCREEN.name and part is not placed[0] else "part")
         book_pdfs = merged()
         for pdf in book_pdfs:
-            pdf_made(pdf)
+            pdf_made(pdf, "book")
         done_meanwhile = alongside.result(frames[profiles[0]].anchors)
     books = iter(book_pdfs)
     rendered = {}
@@ -181,7 +196,8 @@ def render_books(collection: Collection, paths: ProjectPaths, profiles: Sequence
             tuple(f"page {page}: «{text}»" for page, text in spread.overflow))
             for practice_id, spread in spreads_of.items()} if profile is SCREEN else {}
         rendered[profile.name] = RenderedBook(
-            RenderedPdf(next(books), profile, frame.page_count, frame.anchors, title, tuple(overflow)), practices)
+            RenderedPdf(next(books), profile, frame.page_count, frame.anchors, title, tuple(overflow),
+                        made_of[profile.name]), practices)
     parts.forget_the_rest()
     return rendered, done_meanwhile
 
@@ -238,6 +254,19 @@ def _in_the_book(frame: LaidOut, book: Book) -> LaidOut:
     anchors |= {f"practice-{practice.id}": first + 2 * number for number, practice in enumerate(book.practices)}
     return replace(frame, page_count=frame.page_count + added, anchors=anchors,
                    overflow=tuple((in_book(page), text) for page, text in frame.overflow))
+
+
+def _parts_of(frame: LaidOut, spreads: dict[str, LaidOut], book: Book) -> tuple[PlacedPart, ...]:
+    """The layouts a book is merged from, each with the book's pages for its own: the frame first, whose two
+    empty pages the book leaves out, then the spreads in order. ``frame`` is as `_in_the_book` gives it."""
+    added = _pages_beyond_the_stand_in(book)
+    first = frame.anchors[f"practice-{book.practices[0].id}"] if book.practices else frame.page_count + 1
+    frame_pages = tuple(page if page < first else 0 if page <= first + 1 else page + added
+                        for page in range(1, frame.page_count - added + 1))
+    spread_pages = [(spreads[practice.id].pdf, (start := frame.anchors[f"practice-{practice.id}"], start + 1))
+                    for practice in book.practices]
+    return (PlacedPart(frame.pdf, frame_pages),  # type: ignore[arg-type]
+            *(PlacedPart(pdf, pages) for pdf, pages in spread_pages))  # type: ignore[arg-type]
 
 
 def _pages_beyond_the_stand_in(book: Book) -> int:
