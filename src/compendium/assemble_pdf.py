@@ -27,12 +27,13 @@ from functools import lru_cache
 from pathlib import Path
 from typing import BinaryIO
 
+import fontTools
 import pikepdf
 from fontTools import subset
 from fontTools.ttLib import TTFont
 from pikepdf import Array, Dictionary, Name, NameTree
 
-from .write import replacing
+from .write import replace_file, replacing
 
 _BLOCK = re.compile(rb"beginbf(char|range)(.*?)endbf\1", re.DOTALL)
 _HEX = re.compile(rb"<([0-9a-fA-F]+)>")
@@ -48,17 +49,18 @@ ObjGen = tuple[int, int]
 
 
 def merge_spreads(frame: Path, stub_index: int, spreads: Sequence[Path], fonts: Path, whole_fonts: bool,
-                  destination: Path) -> None:
+                  destination: Path, kept_fonts: Path | None = None) -> None:
     """Writes the frame with the spreads, in order, in place of its two empty pages from ``stub_index``,
     and one subset per font or, with ``whole_fonts``, each font file whole (layouts are written with
-    subsets either way: smaller to keep and to merge)."""
+    subsets either way: smaller to keep and to merge). ``kept_fonts`` keeps the embedded font files
+    between merges."""
     with replacing(destination) as file, pikepdf.open(frame) as book:
         stubs = [book.pages[stub_index + offset].obj for offset in (0, 1)] if spreads else []
         stub_objgens = {stub.objgen for stub in stubs}
         for page in book.pages:  # the empty pages are not written: cleaning theirs is wasted
             if page.obj.objgen not in stub_objgens:
                 page.remove_unreferenced_resources()
-        merge = _Merge(_Output(file, book.pdf_version), book, fonts, whole_fonts)
+        merge = _Merge(_Output(file, book.pdf_version), book, _FontFiles(fonts, kept_fonts), whole_fonts)
         for spread in spreads:
             # read whole: a spread's own PDF closed once copied uses less memory than one kept open
             with pikepdf.open(io.BytesIO(spread.read_bytes())) as chunk:
@@ -260,7 +262,7 @@ class _Merge:
     The numbers the frame's objects will refer to (its page tree, its document element, the parent tree,
     the named destinations) are given out first, so that the spreads can point at them."""
 
-    def __init__(self, output: _Output, book: pikepdf.Pdf, fonts: Path, whole_fonts: bool) -> None:
+    def __init__(self, output: _Output, book: pikepdf.Pdf, fonts: _FontFiles, whole_fonts: bool) -> None:
         self.output, self.book, self.fonts, self.whole_fonts = output, book, fonts, whole_fonts
         self.shared_streams: dict[bytes, int] = {}
         self.faces: dict[str, _Face] = {}
@@ -385,6 +387,7 @@ class _Merge:
                 b"%s %s" % named for _, named in sorted(self.destinations.items())))
         for face in sorted(self.faces.values(), key=lambda face: face.name):
             self._write_face(face)
+        self.fonts.keep_only_used()
         identifier = self.book.trailer.get("/ID")
         self.output.finish(self.root_number, self.info_number,
                            bytes(identifier[0]) if identifier is not None else hashlib.sha256(b"").digest()[:16])
@@ -454,18 +457,15 @@ class _Merge:
         return face
 
     def _write_face(self, face: _Face) -> None:
-        original = _original_fonts(self.fonts).get(face.postscript_name)
-        if original is None:
-            raise ValueError(f"the font {face.name} is not among {self.fonts}; cannot merge its subsets")
-        font_file = original if self.whole_fonts else _subset(original, sorted(face.widths))
+        compressed, length = self.fonts.embedded(face.name, face.postscript_name,
+                                                 None if self.whole_fonts else sorted(face.widths))
         tag = "".join(chr(ord("A") + byte % 26)
                       for byte in hashlib.sha256(repr(sorted(face.widths)).encode()).digest()[:6])
         name = Name(f"/{face.name}" if self.whole_fonts else f"/{tag}+{face.name}").unparse()  # a tag marks a subset
         output = self.output
         file_number, descriptor_number, descendant_number, unicode_number = (output.allocate() for _ in range(4))
-        compressed = zlib.compress(font_file, 9)
         output.add_stream(file_number, b"<< /Filter /FlateDecode /Length %d /Length1 %d >>"
-                          % (len(compressed), len(font_file)), compressed)
+                          % (len(compressed), length), compressed)
         output.add(descriptor_number, _dictionary(face.descriptor | {
             "/FontName": name, "/FontFile2": b"%d 0 R" % file_number}))
         widths = b" ".join(b"%d [ %s ]" % (gid, _unparsed(face.widths[gid])) for gid in sorted(face.widths))
@@ -476,6 +476,39 @@ class _Merge:
         output.add(face.number, _dictionary({
             "/Type": b"/Font", "/Subtype": b"/Type0", "/BaseFont": name, "/Encoding": face.encoding,
             "/DescendantFonts": b"[ %d 0 R ]" % descendant_number, "/ToUnicode": b"%d 0 R" % unicode_number}))
+
+
+class _FontFiles:
+    """The font files a book embeds, compressed, from the project's fonts; with ``kept``, kept there by the
+    font and the glyphs they hold, since a rebuild after an edit mostly embeds the same ones (subsetting
+    and compressing them is a sixth of a merge)."""
+
+    def __init__(self, originals: Path, kept: Path | None) -> None:
+        self.originals, self.kept, self.used = originals, kept, set[str]()
+        if kept is not None:
+            kept.mkdir(parents=True, exist_ok=True)
+
+    def embedded(self, face: str, postscript_name: str, glyphs: list[int] | None) -> tuple[bytes, int]:
+        """The font file, compressed, and its length before: whole, or cut to ``glyphs``."""
+        original = _original_fonts(self.originals).get(postscript_name)
+        if original is None:
+            raise ValueError(f"the font {face} is not among {self.originals}; cannot merge its subsets")
+        key = hashlib.sha256(b"%s\0%s\0%s" % (hashlib.sha256(original).digest(), repr(glyphs).encode(),
+                                                fontTools.version.encode())).hexdigest()[:40]
+        self.used.add(key)
+        kept = self.kept / key if self.kept is not None else None
+        if kept is not None and kept.is_file():
+            data = kept.read_bytes()
+            return data[8:], int.from_bytes(data[:8], "big")
+        font_file = original if glyphs is None else _subset(original, glyphs)
+        compressed = zlib.compress(font_file, 9)
+        if kept is not None:
+            replace_file(kept, len(font_file).to_bytes(8, "big") + compressed)
+        return compressed, len(font_file)
+
+    def keep_only_used(self) -> None:
+        for stale in (path for path in self.kept.glob("*") if path.name not in self.used) if self.kept else ():
+            stale.unlink(missing_ok=True)
 
 
 class _FrameStructure:

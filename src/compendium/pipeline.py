@@ -170,7 +170,7 @@ def _preflight(collection: Collection, folder: Path, outputs: dict[str, Path], r
     for (key, kind, pdf, expected), path in zip(pdfs, written, strict=True):
         shown_as = outputs[key].relative_to(folder).as_posix()
         pages = expected or expected_book_pages(book, pdf, findings, shown_as)
-        reading = readings.of(path, "practice" if kind == "practice" else "book", pdf.parts)
+        reading = readings.of(pdf.pdf, "practice" if kind == "practice" else "book", pdf.parts)  # the copy's bytes
         reports.append(inspect_pdf(path, reading, shown_as, kind, pdf, pages, findings))
     readings.forget_the_rest()
     return Preflight(collection.slug, made.date().isoformat(), reports, findings)

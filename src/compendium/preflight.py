@@ -187,10 +187,14 @@ class PdfReadings:
         self.kept = kept
         self.pool = ThreadPoolExecutor(max_workers=os.cpu_count() or 1)
         self.reading: dict[str, Future[PdfReading]] = {}
+        self.digests: dict[Path, str] = {}
+        """By path: the PDFs read here are the layout cache's, which never change once written."""
 
     def start(self, path: Path, role: PdfRole) -> list[str]:
         """Starts reading ``path`` for what a PDF of this role is read for; gives the readings' names."""
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()[:40]
+        if path not in self.digests:
+            self.digests[path] = hashlib.sha256(path.read_bytes()).hexdigest()[:40]
+        digest = self.digests[path]
         names = [f"{digest}.{reader}.json" for reader in READERS[role]]
         for name, reader in zip(names, READERS[role], strict=True):
             if name not in self.reading:

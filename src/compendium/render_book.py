@@ -392,7 +392,8 @@ class _Parts:
                 first_page = frame.anchors[f"practice-{in_order[0]}"] if in_order else 0
                 merging.append(self.runner.submit(_merge_book, frame.pdf, first_page - 1,
                                                   [spreads[practice_id].pdf for practice_id in in_order],
-                                                  self.paths.fonts, profile.whole_fonts, book.pdf))
+                                                  self.paths.fonts, profile.whole_fonts, book.pdf,
+                                                  self.cache_folder / "fonts" / name))
                 kept.append((cache, key, book))
             merged.append(book.pdf)
         log.info("%d of %d books to merge; %d from the cache", len(merging), len(books), len(books) - len(merging))
@@ -439,11 +440,12 @@ def _measure_overflow(book: Book, collection: Collection, paths: ProjectPaths) -
     return measure_overflow(book, collection, paths)
 
 
-def _merge_book(frame: Path, stub_index: int, spreads: list[Path], fonts: Path, whole_fonts: bool, book: Path) -> None:
+def _merge_book(frame: Path, stub_index: int, spreads: list[Path], fonts: Path, whole_fonts: bool, book: Path,
+                kept_fonts: Path) -> None:
     from .assemble_pdf import merge_spreads
 
     try:
-        merge_spreads(frame, stub_index, spreads, fonts, whole_fonts, book)
+        merge_spreads(frame, stub_index, spreads, fonts, whole_fonts, book, kept_fonts)
     finally:
         _return_free_memory()
 

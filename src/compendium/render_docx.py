@@ -25,11 +25,12 @@ from docx.opc.packuri import PackURI
 from docx.opc.part import Part
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
+from docx.oxml.text.run import _RunContentAppender
+from docx.oxml.xmlchemy import BaseOxmlElement
 from docx.shared import Emu, Length
 from docx.styles.style import BaseStyle
 from docx.table import _Cell
 from docx.text.paragraph import Paragraph
-from docx.text.run import Run
 
 from .book import Book, award_label, award_short, result_groups
 from .draft_fields import DraftField, Shown, draft_fields, fixed_bookmark
@@ -47,6 +48,7 @@ BULLET_STYLES = ("ListBullet", "ListBullet2", "ListBullet3")
 NUMBER_STYLES = ("ListNumber", "ListNumber2", "ListNumber3")
 NUMBERS_ABSTRACT_ID = 1  # the decimal list definition in the reference template
 FIGURES_PER_ROW = 3
+_PARAGRAPH, _VALUE, _PRESERVE_SPACE = qn("w:p"), qn("w:val"), qn("xml:space")
 
 
 @dataclass(frozen=True)
@@ -79,14 +81,18 @@ class DraftWriter:
     def style(self, style_id: str) -> BaseStyle:
         return self.styles[style_id]
 
-    def set_style(self, item: Paragraph | Run, style_id: str) -> None:
-        """What ``item.style = …`` does, without python-docx looking up the default style for every item
-        (most of a long draft's time): the default is named by leaving the style out."""
+    def set_style(self, element: BaseOxmlElement, style_id: str) -> None:
+        """What ``item.style = …`` does to a new paragraph or run (``<w:p>``, ``<w:r>``), without python-docx
+        looking up the default style and searching where the properties go each time (most of a long draft's
+        time): the default is named by leaving the style out."""
         style = self.style(style_id)
         if style_id not in self.default_ids:
             self.default_ids[style_id] = style == self.document.styles.default(style.type)
-        element = item._p if isinstance(item, Paragraph) else item._r
-        element.style = None if self.default_ids[style_id] else style_id
+        paragraph = element.tag == _PARAGRAPH
+        properties = OxmlElement("w:pPr" if paragraph else "w:rPr")
+        element.insert(0, properties)  # a new item's properties come first and hold nothing else
+        if not self.default_ids[style_id]:
+            properties.append(OxmlElement("w:pStyle" if paragraph else "w:rStyle", {_VALUE: style_id}))
 
     def _bookmark(self, paragraph: Paragraph, name: str) -> int:
         bookmark_id = self.next_bookmark_id
@@ -109,13 +115,15 @@ class DraftWriter:
                   plain_style: str | None = None) -> Paragraph:
         """A paragraph of typeset runs; bold runs take the Strong character style, the others ``plain_style``."""
         paragraph = container.add_paragraph() if container else self.add_paragraph()
-        self.set_style(paragraph, style_id)
+        self.set_style(paragraph._p, style_id)
         texts = typeset_runs([text for text, _ in runs])
         for text, (_, bold) in zip(texts, runs, strict=True):
             if text:
-                run = paragraph.add_run(text)
+                run = OxmlElement("w:r")
+                paragraph._p.append(run)
                 if bold or plain_style:
                     self.set_style(run, "Strong" if bold else str(plain_style))
+                _add_text(run, text)
         return paragraph
 
     def add_paragraph(self) -> Paragraph:
@@ -254,6 +262,19 @@ def render_docx(collection: Collection, paths: ProjectPaths, pdf_pages: Mapping[
     output = io.BytesIO()
     document.save(output)
     return _dated_zip(output.getvalue(), made)
+
+
+def _add_text(run: BaseOxmlElement, text: str) -> None:
+    """What python-docx's ``run.text = …`` writes, without its going through the text letter by letter
+    for tabs and line breaks when there are none."""
+    if "\t" in text or "\n" in text or "\r" in text:
+        _RunContentAppender.append_to_run_from_text(run, text)
+        return
+    element = OxmlElement("w:t")
+    element.text = text
+    if len(text.strip()) < len(text):
+        element.set(_PRESERVE_SPACE, "preserve")
+    run.append(element)
 
 
 def _dated_zip(data: bytes, made: datetime) -> bytes:
