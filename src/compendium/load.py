@@ -179,10 +179,12 @@ def read_yaml(path: Path) -> tuple[SourceFile | None, list[Problem]]:
         return None, [Problem(shown, line, "", f"holds an invisible character U+{error.character:04X} that YAML "
                               "does not allow; delete it")]
     loader, root, error = _compose(text, _FAST_LOADER)
-    if error is not None and _FAST_LOADER is not yaml.SafeLoader:
-        loader, root, error = _compose(text, yaml.SafeLoader)  # whose messages the explanations below know
-    if error is not None:
+    if error is not None:  # PyYAML's own parser says what is wrong in the words the explanations know
+        loader, root, error = _compose(text, yaml.SafeLoader)
+    if isinstance(error, yaml.MarkedYAMLError):
         return None, [Problem(shown, *_explain_yaml_error(error))]
+    if error is not None:
+        raise error
     if root is None:
         return None, [Problem(shown, 0, "", "is empty; expected a mapping of fields")]
     if not isinstance(root, yaml.MappingNode):
@@ -203,16 +205,12 @@ _FAST_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoad
 
 
 def _compose(text: str, loader_class: type[yaml.SafeLoader]
-             ) -> tuple[yaml.SafeLoader, yaml.Node | None, yaml.MarkedYAMLError | None]:
+             ) -> tuple[yaml.SafeLoader, yaml.Node | None, yaml.YAMLError | None]:
     loader = loader_class(text)
     try:
         return loader, loader.get_single_node(), None
-    except yaml.MarkedYAMLError as error:
+    except yaml.YAMLError as error:
         return loader, None, error
-    except yaml.YAMLError as error:  # libyaml's unmarked complaints: PyYAML's loader then tells what is wrong
-        if loader_class is yaml.SafeLoader:
-            raise
-        return loader, None, yaml.MarkedYAMLError(problem=str(error))
     finally:
         loader.dispose()
 

@@ -14,7 +14,7 @@ import os
 import shutil
 import subprocess
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -149,14 +149,20 @@ class PdfReading:
 
 
 def _reading_of(path: Path, reader: str) -> PdfReading:
-    if reader == "fonts":
-        fonts, verdict = _fonts(path)
-        return PdfReading(fonts=fonts, checks={"pdffonts": verdict})
-    if reader == "images":
-        images, verdict = _images(path)
-        return PdfReading(images=images, checks={"pdfimages -list": verdict})
-    if reader == "qpdf":
-        return PdfReading(checks={"qpdf --check": _qpdf_check(path)})
+    return _READ[reader](path)
+
+
+def _read_fonts(path: Path) -> PdfReading:
+    fonts, verdict = _fonts(path)
+    return PdfReading(fonts=fonts, checks={"pdffonts": verdict})
+
+
+def _read_images(path: Path) -> PdfReading:
+    images, verdict = _images(path)
+    return PdfReading(images=images, checks={"pdfimages -list": verdict})
+
+
+def _read_structure(path: Path) -> PdfReading:
     return PdfReading(checks={" ".join(command): _poppler_verdict(_run([*command, str(path)], keep_output=False))
                               for command in _STRUCTURE_READERS})
 
@@ -168,11 +174,15 @@ READERS: dict[PdfRole, tuple[str, ...]] = {
     "practice": ("fonts", "images", "qpdf"),
     "part": ("images",),
     # qpdf --check reads all of a file's objects at once: 1.2 s and 120 MB for the 38 000 tags of a
-    # 250-practice book, growing with it. The book's objects are its layouts' (each checked by qpdf as a
-    # practice's PDF, or by the tests), renumbered; poppler reads what the merge made of them lazily.
+    # 250-practice book, growing with it. The book's objects are its layouts', renumbered (the tests run
+    # qpdf --check on merged books); poppler reads lazily what the merge made of them.
     "book": ("fonts", "structure"),
 }
 """What each kind of PDF is read for. A book's pictures are its layouts', at the pages the book puts them."""
+_READ: dict[str, Callable[[Path], PdfReading]] = {
+    "fonts": _read_fonts, "images": _read_images, "structure": _read_structure,
+    "qpdf": lambda path: PdfReading(checks={"qpdf --check": _qpdf_check(path)}),
+}
 
 
 class PdfReadings:
