@@ -247,13 +247,15 @@ def _in_the_book(frame: LaidOut, book: Book) -> LaidOut:
         raise CompendiumError("the frame must leave two empty pages for all the spreads, with every practice's "
                               "anchor on the first; check layouts/pdf/book.html.j2")
 
-    def in_book(page: int) -> int:
-        return page + added if page > first + 1 else page
-
-    anchors = {name: in_book(page) for name, page in frame.anchors.items()}
+    anchors = {name: _moved_on(page, first, added) for name, page in frame.anchors.items()}
     anchors |= {f"practice-{practice.id}": first + 2 * number for number, practice in enumerate(book.practices)}
     return replace(frame, page_count=frame.page_count + added, anchors=anchors,
-                   overflow=tuple((in_book(page), text) for page, text in frame.overflow))
+                   overflow=tuple((_moved_on(page, first, added), text) for page, text in frame.overflow))
+
+
+def _moved_on(page: int, stand_in: int, added: int) -> int:
+    """A frame's page in the book: those after its two empty pages from ``stand_in`` move on by ``added``."""
+    return page + added if page > stand_in + 1 else page
 
 
 def _parts_of(frame: LaidOut, spreads: dict[str, LaidOut], book: Book) -> tuple[PlacedPart, ...]:
@@ -261,12 +263,12 @@ def _parts_of(frame: LaidOut, spreads: dict[str, LaidOut], book: Book) -> tuple[
     empty pages the book leaves out, then the spreads in order. ``frame`` is as `_in_the_book` gives it."""
     added = _pages_beyond_the_stand_in(book)
     first = frame.anchors[f"practice-{book.practices[0].id}"] if book.practices else frame.page_count + 1
-    frame_pages = tuple(page if page < first else 0 if page <= first + 1 else page + added
+    frame_pages = tuple(0 if first <= page <= first + 1 else _moved_on(page, first, added)
                         for page in range(1, frame.page_count - added + 1))
-    spread_pages = [(spreads[practice.id].pdf, (start := frame.anchors[f"practice-{practice.id}"], start + 1))
-                    for practice in book.practices]
+    starts = [frame.anchors[f"practice-{practice.id}"] for practice in book.practices]
     return (PlacedPart(frame.pdf, frame_pages),  # type: ignore[arg-type]
-            *(PlacedPart(pdf, pages) for pdf, pages in spread_pages))  # type: ignore[arg-type]
+            *(PlacedPart(spreads[practice.id].pdf, (start, start + 1))  # type: ignore[arg-type]
+              for practice, start in zip(book.practices, starts, strict=True)))
 
 
 def _pages_beyond_the_stand_in(book: Book) -> int:
