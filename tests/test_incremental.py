@@ -7,7 +7,6 @@ build makes. The merged PDF keeps what one layout had: links, outline, tags and 
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import os
 import shutil
@@ -21,7 +20,7 @@ import pytest
 from pikepdf import Array, Dictionary, Name, String
 from pypdf import PdfReader
 
-from compendium.assemble_pdf import _Copier, _Output
+from compendium.assemble_pdf import PreparedPart, _Copier, _filled, prepared_spread
 from compendium.book import Book
 from compendium.errors import CompendiumError
 from compendium.layout_cache import LaidOut
@@ -149,13 +148,28 @@ def test_the_merged_book_keeps_one_copy_of_each_identical_stream(default_build) 
             assert len(profiles) == (1 if key == "pdf-print" else 0)
 
 
-def test_references_are_renumbered_and_text_that_looks_like_one_is_left_alone() -> None:
+def test_references_become_slots_and_text_that_looks_like_one_is_left_alone() -> None:
     source = pikepdf.new()
     target = source.make_indirect(Dictionary(Type=Name("/Example")))
-    copier = _Copier(_Output(io.BytesIO(), "1.7"), source, {})
-    written = copier.value(Array([String("see 12 0 R (and 3 0 R)"), target, String(b"\x00\xff 1 0 R")]))
-    assert list(copier.numbers) == [target.objgen]
-    assert written == b"[ (see 12 0 R \\(and 3 0 R\\)) %d 0 R <00ff203120302052> ]" % copier.numbers[target.objgen]
+    copier = _Copier(source)
+    written = copier.value(Array([String("see 12 0 R (and 3 0 R) 100%"), target, String(b"\x00\xff 1 0 R")]))
+    assert copier.sources == [target.objgen]
+    assert written == (b"[ (see 12 0 R \\(and 3 0 R\\) 100%%) %d 0 R <00ff203120302052> ]", (0,))
+    assert _filled(written, [41]) == b"[ (see 12 0 R \\(and 3 0 R\\) 100%) 41 0 R <00ff203120302052> ]"
+
+
+def test_a_prepared_spread_is_kept_whole_or_prepared_again(default_build) -> None:
+    # the layout keeps its spread prepared for the merge; a damaged or missing copy is made again from the PDF
+    layouts = sorted((default_build.outputs["pdf"].parents[1] / CACHE).glob("*/screen/*.objects"))
+    assert len(layouts) == 10  # one per spread; the frame is prepared as it is merged
+    kept = layouts[0]
+    part = PreparedPart.from_bytes(kept.read_bytes())
+    assert len(part.pages) == 2 and part.objects
+    kept.write_bytes(kept.read_bytes()[:100])
+    with pytest.raises(ValueError, match="not a prepared part"):
+        PreparedPart.from_bytes(kept.read_bytes())
+    assert prepared_spread(kept.with_suffix(".pdf")) == part
+    assert PreparedPart.from_bytes(kept.read_bytes()) == part
 
 
 def test_each_layout_of_a_book_is_placed_on_the_pages_the_merge_gives_it() -> None:

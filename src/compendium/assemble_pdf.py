@@ -17,15 +17,16 @@ from __future__ import annotations
 
 import hashlib
 import io
+import marshal
 import re
 import zlib
 from array import array
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, NamedTuple
 
 import fontTools
 import pikepdf
@@ -43,6 +44,10 @@ _TOKEN = re.compile(rb"(\((?:[^\\()]|\\.)*\)|<[0-9A-Fa-f\s]*>)|(/CompendiumMarke
                     rb"|(?<![^\s\[\]<>])(\d+) (\d+) R(?![^\s\[\]<>/(])", re.DOTALL)
 _STRUCTURE_DEPTH = 64  # deeper than any tag tree WeasyPrint writes; a guard against cycles
 _OBJECTS_PER_STREAM = 100
+_INLINE_STREAM_BYTES = 16_384
+"""Larger streams (the colour profile, photographs) stay in the layout's PDF until the book writes them: the
+same profile in every layout need not be kept again beside each, nor read again but once per book."""
+_PART_FORMAT = "compendium-prepared-part-1"
 _IDENTITY_DEPTH = 8
 _OUTLINE_LINKS = {"/Parent", "/Prev", "/Next", "/First", "/Last"}
 ObjGen = tuple[int, int]
@@ -52,8 +57,8 @@ def merge_spreads(frame: Path, stub_index: int, spreads: Sequence[Path], fonts: 
                   destination: Path, kept_fonts: Path | None = None) -> None:
     """Writes the frame with the spreads, in order, in place of its two empty pages from ``stub_index``,
     and one subset per font or, with ``whole_fonts``, each font file whole (layouts are written with
-    subsets either way: smaller to keep and to merge). ``kept_fonts`` keeps the embedded font files
-    between merges."""
+    subsets either way: smaller to keep and to merge). Each spread's objects come prepared from beside
+    its PDF (`prepared_spread`). ``kept_fonts`` keeps the embedded font files between merges."""
     with replacing(destination) as file, pikepdf.open(frame) as book:
         stubs = [book.pages[stub_index + offset].obj for offset in (0, 1)] if spreads else []
         stub_objgens = {stub.objgen for stub in stubs}
@@ -62,13 +67,18 @@ def merge_spreads(frame: Path, stub_index: int, spreads: Sequence[Path], fonts: 
                 page.remove_unreferenced_resources()
         merge = _Merge(_Output(file, book.pdf_version), book, _FontFiles(fonts, kept_fonts), whole_fonts)
         for spread in spreads:
-            # read whole: a spread's own PDF closed once copied uses less memory than one kept open
-            with pikepdf.open(io.BytesIO(spread.read_bytes())) as chunk:
-                if len(chunk.pages) != 2:
-                    raise ValueError(f"{spread} has {len(chunk.pages)} pages, not 2")
-                merge.add_spread(chunk)
+            merge.add_spread(prepared_spread(spread), spread)
         merge.add_frame(stubs)
         merge.finish()
+
+
+def keep_prepared_spread(pdf: Path, data: bytes) -> None:
+    """Prepares a spread's layout for the merge and keeps it beside its PDF, where `prepared_spread` finds it."""
+    replace_file(_prepared_path(pdf), prepare_spread(data).to_bytes())
+
+
+def _prepared_path(pdf: Path) -> Path:
+    return pdf.with_suffix(".objects")
 
 
 class _Output:
@@ -103,12 +113,12 @@ class _Output:
         number = self.allocate()
         self.kinds[number], self.places[number] = 1, self.position
         widths = (1, _byte_width(max(self.places)), _byte_width(max(self.indexes)))
-        rows, previous = [], bytes(sum(widths))
-        for entry in zip(self.kinds, self.places, self.indexes, strict=True):
-            row = b"".join(value.to_bytes(width, "big") for value, width in zip(entry, widths, strict=True))
-            rows.append(b"\x02" + bytes((byte - above) % 256 for byte, above in zip(row, previous, strict=True)))
-            previous = row  # each row as its difference from the one above (PNG "up"): a tenth of the size
-        data = zlib.compress(b"".join(rows))
+        width, place_shift, index_shift = sum(widths), 8 * (widths[1] + widths[2]), 8 * widths[2]
+        table = b"".join(((kind << place_shift) | (place << index_shift) | index).to_bytes(width, "big")
+                         for kind, place, index in zip(self.kinds, self.places, self.indexes, strict=True))
+        # each row as its difference from the one above (PNG "up"): a tenth of the size
+        up = bytes((byte - above) & 0xFF for byte, above in zip(table, bytes(width) + table[:-width], strict=True))
+        data = zlib.compress(b"".join(b"\x02" + up[start:start + width] for start in range(0, len(up), width)))
         changing = self.digest.hexdigest()[:32].encode()
         self._write(b"%d 0 obj\n<< /Type /XRef /Size %d /W [ %d %d %d ] /Root %d 0 R%s /ID [ <%s> <%s> ] "
                     b"/Filter /FlateDecode /DecodeParms << /Columns %d /Predictor 12 >> /Length %d >>\n"
@@ -139,57 +149,282 @@ class _Output:
         self.position += len(data)
 
 
+Template = tuple[bytes, tuple[int, ...]]
+"""PDF syntax with a ``%d`` for each number the book decides (a literal ``%`` doubled), and for each the
+slot of its part's table that gives it: the part's own objects from 0, what it names outside itself from -1
+down (see `PreparedPart.externals`)."""
+
+
+class _PartObject(NamedTuple):
+    """One object of a layout, as the book writes it once its slots are numbered."""
+
+    body: bytes
+    """The object, or a stream's dictionary, as a `Template`'s syntax."""
+    slots: tuple[int, ...]
+    source: ObjGen
+    """Its number in the layout's own PDF, where a large stream's data is read from when the book writes it."""
+    data: bytes | None
+    """A small stream's data as stored; None for a plain object or a large stream (left in the layout's PDF)."""
+    stream: bool
+    identity: bytes | None
+    """For a stream, what it is whatever it is numbered: an identical one already in the book stands for it."""
+
+
+class _FaceUse(NamedTuple):
+    """One font face as one layout uses it: the glyphs it needs and how its subset describes the face."""
+
+    name: str
+    postscript_name: str
+    encoding: Template
+    descendant: dict[str, Template]
+    descriptor: dict[str, Template]
+    widths: dict[int, bytes]
+    unicode: dict[bytes, bytes]
+
+
+class PreparedPart(NamedTuple):
+    """A layout's objects as the book takes them, numbered within the layout, made once when the layout is
+    made so that a merge writes its objects without parsing it again: every number the book decides is a
+    slot, filled as the merge places the part."""
+
+    objects: tuple[_PartObject, ...]
+    externals: tuple[str, ...]
+    """What slot -1 - i stands for, outside the part: ``pages`` (the book's page tree), ``structure`` and
+    ``document`` (its tag tree's root and document element), ``face:NAME`` (the book's one font for the
+    face), ``key:N`` (marked-content key N, moved on past the book's keys so far), ``#N`` (object N)."""
+    given: tuple[tuple[int, str], ...]
+    """Objects of the part written under a number the book gave out before, named as in ``externals``."""
+    roots: tuple[int, ...]
+    """The part's objects the book refers to from outside them; all others are reached from these."""
+    pages: tuple[int, ...]
+    faces: tuple[_FaceUse, ...]
+    tagged: bool
+    parent_tree: tuple[tuple[int, Template], ...]
+    """The part's parent tree, by its own marked-content keys."""
+    key_count: int
+    grafted: tuple[int, ...]
+    """The part's top-level tags, which go under the book's document element."""
+    destinations: tuple[tuple[bytes, bytes, Template], ...]
+    """Named destinations: the name's bytes, the name as PDF syntax, the destination."""
+    bookmarks: tuple[tuple[tuple[str, Template], ...], ...]
+    """Each bookmark's fields but for its links, which the frame decides."""
+    leaves_only: bool
+    """Whether no stream another may stand for, and no face's description, refers to one of the part's
+    objects: then each object not replaced by an identical one is written, without tracing references."""
+
+    def to_bytes(self) -> bytes:
+        return marshal.dumps((_PART_FORMAT, tuple(tuple(item) for item in self.objects), *self[1:5],
+                              tuple(tuple(face) for face in self.faces), *self[6:]))
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> PreparedPart:
+        """Raises ValueError for anything but a part this version of the module wrote."""
+        try:
+            kind, objects, *fields = marshal.loads(data)
+            if kind != _PART_FORMAT:
+                raise ValueError(f"not a prepared part of format {_PART_FORMAT!r}")
+            fields[4] = tuple(_FaceUse(*face) for face in fields[4])
+            return cls(tuple(_PartObject(*item) for item in objects), *fields)
+        except (EOFError, TypeError) as error:
+            raise ValueError(f"not a prepared part: {error}") from error
+
+
+def prepare_spread(pdf: bytes) -> PreparedPart:
+    """A spread's layout, as the merge takes it."""
+    with pikepdf.open(io.BytesIO(pdf)) as chunk:
+        if len(chunk.pages) != 2:
+            raise ValueError(f"a spread has {len(chunk.pages)} pages, not 2")
+        chunk.remove_unreferenced_resources()
+        copier = _Copier(chunk)
+        copier.elsewhere(chunk.Root.Pages.objgen, "pages")
+        pages = [page.obj for page in chunk.pages]
+        page_slots = tuple(copier.reference(page.objgen) for page in pages)
+        faces = _face_uses(copier, pages)
+        root = chunk.Root.get("/StructTreeRoot")
+        parent_tree, key_count, grafted = _structure(copier, chunk, root, pages) if root is not None else ((), 0, ())
+        destinations = _destinations(copier, chunk)
+        bookmarks = []
+        for bookmark in _outline_items(chunk.Root.get("/Outlines")):
+            if "/First" in bookmark:
+                raise ValueError("a spread's bookmark has bookmarks under it; only one level is merged")
+            bookmarks.append(tuple((key, copier.value(value)) for key, value in bookmark.items()
+                                   if key not in _OUTLINE_LINKS))
+        return copier.prepared(page_slots, faces, root is not None, parent_tree, key_count, grafted, destinations,
+                               tuple(bookmarks), page_slots + grafted)
+
+
+def prepared_spread(pdf: Path) -> PreparedPart:
+    """A spread's prepared part from beside its PDF, where its layout keeps it, or prepared now and kept."""
+    try:
+        return PreparedPart.from_bytes(_prepared_path(pdf).read_bytes())
+    except (OSError, ValueError):
+        part = prepare_spread(pdf.read_bytes())
+        replace_file(_prepared_path(pdf), part.to_bytes())
+        return part
+
+
+def _structure(copier: _Copier, chunk: pikepdf.Pdf, root: pikepdf.Object, pages: list[pikepdf.Object]
+               ) -> tuple[tuple[tuple[int, Template], ...], int, tuple[int, ...]]:
+    """A spread's parent tree and its top-level tags; its marked-content keys become slots, since the book
+    numbers them on after those of the spreads before."""
+    if root.is_indirect:
+        copier.elsewhere(root.objgen, "structure")
+    document = _document_element(root)
+    copier.elsewhere(document.objgen, "document")
+    for page in pages:
+        page.StructParents = copier.number(f"key:{int(page.StructParents)}")
+        for annotation in page.get("/Annots", ()):
+            if "/StructParent" in annotation:
+                annotation.StructParent = copier.number(f"key:{int(annotation.StructParent)}")
+    nums = root.ParentTree.Nums
+    entries = tuple((int(nums[i]), copier.value(nums[i + 1])) for i in range(0, len(nums), 2))
+    grafted = tuple(copier.reference((kid if kid.is_indirect else chunk.make_indirect(kid)).objgen)
+                    for kid in _as_list(document.K))
+    return entries, max((key for key, _ in entries), default=-1) + 1, grafted
+
+
+def _destinations(copier: _Copier, pdf: pikepdf.Pdf) -> tuple[tuple[bytes, bytes, Template], ...]:
+    """WeasyPrint links to anchors by name, so links between layouts work once the names are merged."""
+    if "/Names" not in pdf.Root or "/Dests" not in pdf.Root.Names:
+        return ()
+    found = []
+    for name, destination in NameTree(pdf.Root.Names.Dests).items():
+        string = pikepdf.String(name)
+        found.append((bytes(string), string.unparse(), copier.value(destination)))
+    return tuple(found)
+
+
+def _face_uses(copier: _Copier, pages: list[pikepdf.Object]) -> tuple[_FaceUse, ...]:
+    """The font faces the pages use, each subset standing for the book's one font of its face.
+
+    WeasyPrint keeps glyph ids when it subsets, so the subsets can be joined: the union of their
+    widths and Unicode maps, and the original font cut to the union of their glyphs.
+    """
+    uses: dict[str, _FaceUse] = {}
+    seen: set[ObjGen] = set()
+    for resources in _font_resources(pages):
+        for font in resources.values():
+            if font.get("/Subtype") != Name.Type0 or font.objgen in seen:
+                continue
+            seen.add(font.objgen)
+            name = str(font.BaseFont).split("+", 1)[-1]
+            descendant = font.DescendantFonts[0]
+            if name not in uses:
+                descriptor = descendant.FontDescriptor
+                uses[name] = _FaceUse(
+                    name, _postscript_name(descriptor.FontFile2.read_bytes()), copier.value(font.Encoding),
+                    {key: copier.value(value) for key, value in descendant.items()
+                     if key not in ("/BaseFont", "/FontDescriptor", "/W")},
+                    {key: copier.value(value) for key, value in descriptor.items()
+                     if key not in ("/FontName", "/FontFile2")}, {}, {})
+            uses[name].widths.update(_widths(descendant.get("/W", Array())))
+            uses[name].unicode.update(_unicode_map(font.ToUnicode.read_bytes()))
+            copier.elsewhere(font.objgen, f"face:{name}")
+    return tuple(uses.values())
+
+
 class _Copier:
-    """Copies the objects of one source PDF into the output, each numbered when first referred to and
-    written once. Some of the source's objects are not its own to write: they are ``elsewhere``, given
-    the number of the object that stands for them in the book (the frame's page tree for a spread's,
-    one merged font for each subset, the first of identical streams)."""
+    """Takes the objects of one source PDF into a prepared part, each given a slot when first referred to.
+    Some of the source's objects are not the part's to write: they stand ``elsewhere`` for something of
+    the book (the frame's page tree for a spread's, one merged font for each subset)."""
 
-    def __init__(self, output: _Output, pdf: pikepdf.Pdf, shared_streams: dict[bytes, int]) -> None:
-        self.output, self.pdf, self.shared_streams = output, pdf, shared_streams
-        self.numbers: dict[ObjGen, int] = {}
-        self.queue: deque[ObjGen] = deque()
-        self.markers: dict[bytes, bytes] = {}
+    def __init__(self, pdf: pikepdf.Pdf) -> None:
+        self.pdf = pdf
+        self.slots: dict[ObjGen, int] = {}
+        self.sources: list[ObjGen] = []
+        """The part's objects, by slot: the order in which they were first referred to."""
+        self.externals: dict[str, int] = {}
+        self.standing_in: dict[ObjGen, str] = {}
+        self.given: dict[int, str] = {}
+        self.markers: dict[bytes, Template] = {}
         self.identities: dict[ObjGen, bytes | None] = {}
-        self.standing_in: set[ObjGen] = set()
-        """Objects written elsewhere: the book's number stands for them."""
+        self.made: list[_PartObject] = []
 
-    def elsewhere(self, objgen: ObjGen, number: int) -> None:
-        self.numbers[objgen] = number
-        self.standing_in.add(objgen)
+    def elsewhere(self, objgen: ObjGen, label: str) -> None:
+        self.slots[objgen] = self._external(label)
+        self.standing_in[objgen] = label
 
-    def take(self, objgen: ObjGen, number: int) -> None:
-        """Writes the object under a number given in advance."""
-        self.numbers[objgen] = number
-        self.queue.append(objgen)
+    def take(self, objgen: ObjGen, label: str) -> None:
+        """Writes the object under a number the book gave out before."""
+        self.given[self.reference(objgen)] = label
 
     def marker(self, replacement: bytes) -> Name:
         """A name to put in a source object, written out as ``replacement``: what the source cannot hold,
-        such as references to objects of other sources."""
-        name = b"/CompendiumMarker%d" % len(self.markers)
-        self.markers[name] = replacement
-        return Name(name.decode())
+        such as references to objects of other layouts."""
+        return self._marker((replacement.replace(b"%", b"%%"), ()))
+
+    def number(self, label: str) -> Name:
+        """A name to put in a source object, written out as the number the book gives ``label``."""
+        return self._marker((b"%d", (self._external(label),)))
 
     def reference(self, objgen: ObjGen) -> int:
-        if objgen not in self.numbers:
+        if objgen not in self.slots:
+            self.slots[objgen] = len(self.sources)
+            self.sources.append(objgen)
+        return self.slots[objgen]
+
+    def value(self, value: object) -> Template:
+        """A value as a template, with every object it refers to taken into the part."""
+        return self._template(_unparsed(value))
+
+    def drain(self) -> None:
+        while len(self.made) < len(self.sources):
+            objgen = self.sources[len(self.made)]
             found = self.pdf.get_object(objgen)
-            # every layout embeds its own copy of the colour profile and of each drawing; the book keeps one
-            identity = self._identity(objgen) if isinstance(found, pikepdf.Stream) else None
-            if identity is not None and identity in self.shared_streams:
-                self.numbers[objgen] = self.shared_streams[identity]
-                return self.numbers[objgen]
-            self.numbers[objgen] = self.output.allocate()
-            if identity is not None:
-                self.shared_streams[identity] = self.numbers[objgen]
-            self.queue.append(objgen)
-        return self.numbers[objgen]
+            if isinstance(found, pikepdf.Stream):
+                data = found.read_raw_bytes()
+                body, slots = self._template(self._stream_dictionary(found, data))
+                kept = data if len(data) <= _INLINE_STREAM_BYTES else None
+                self.made.append(_PartObject(body, slots, objgen, kept, True, self._identity(objgen)))
+            else:
+                body, slots = self._template(found.unparse(resolved=True))
+                self.made.append(_PartObject(body, slots, objgen, None, False, None))
+
+    def prepared(self, pages: tuple[int, ...], faces: tuple[_FaceUse, ...], tagged: bool,
+                 parent_tree: tuple[tuple[int, Template], ...], key_count: int, grafted: tuple[int, ...],
+                 destinations: tuple[tuple[bytes, bytes, Template], ...],
+                 bookmarks: tuple[tuple[tuple[str, Template], ...], ...], roots: tuple[int, ...]) -> PreparedPart:
+        self.drain()
+        outside = [template for _, template in parent_tree] + [template for *_, template in destinations] + [
+            template for fields in bookmarks for _, template in fields]
+        reached = {slot for _, slots in outside for slot in slots if slot >= 0} | set(roots)
+        described = [template for face in faces
+                     for template in (face.encoding, *face.descendant.values(), *face.descriptor.values())]
+        leaves_only = not any(slot >= 0 for item in self.made if item.identity is not None for slot in item.slots) \
+            and not any(slot >= 0 for _, slots in described for slot in slots)
+        return PreparedPart(tuple(self.made), tuple(self.externals), tuple(sorted(self.given.items())),
+                            tuple(sorted(reached)), pages, faces, tagged, parent_tree, key_count, grafted,
+                            destinations, bookmarks, leaves_only)
+
+    def _external(self, label: str) -> int:
+        return -1 - self.externals.setdefault(label, len(self.externals))
+
+    def _marker(self, template: Template) -> Name:
+        name = b"/CompendiumMarker%d" % len(self.markers)
+        self.markers[name] = template
+        return Name(name.decode())
+
+    def _template(self, syntax: bytes) -> Template:
+        slots: list[int] = []
+
+        def token(match: re.Match[bytes]) -> bytes:
+            if match[1]:
+                return match[1]
+            if match[2]:
+                replacement, inside = self.markers[match[2]]
+                slots.extend(inside)
+                return replacement
+            slots.append(self.reference((int(match[3]), int(match[4]))))
+            return b"%d 0 R"
+
+        return _TOKEN.sub(token, syntax.replace(b"%", b"%%")), tuple(slots)
 
     def _identity(self, objgen: ObjGen, depth: int = 0) -> bytes | None:
         """What an object is, whatever its number: its content with each reference replaced by what the
-        object referred to is, or by the book's number for one that stands elsewhere. None for an object
-        that leads to a page or too deep, which is never taken for another."""
+        object referred to is, or by what it stands for elsewhere. None for an object that leads to a page
+        or too deep, which is never taken for another."""
         if objgen in self.standing_in:
-            return b"%d" % self.numbers[objgen]
+            return self.standing_in[objgen].encode()
         if objgen not in self.identities:
             self.identities[objgen] = None  # a cycle gives no identity
             found = self.pdf.get_object(objgen)
@@ -214,32 +449,15 @@ class _Copier:
     def _unnumbered(match: re.Match[bytes]) -> bytes:
         return b"R" if match[3] else match[0]
 
-    def value(self, value: object) -> bytes:
-        """A value as the book writes it, with every object it refers to copied."""
-        return _TOKEN.sub(self._token, _unparsed(value))
-
-    def drain(self) -> None:
-        while self.queue:
-            objgen = self.queue.popleft()
-            found = self.pdf.get_object(objgen)
-            if isinstance(found, pikepdf.Stream):
-                data = found.read_raw_bytes()
-                dictionary = _TOKEN.sub(self._token, self._stream_dictionary(found, data))
-                self.output.add_stream(self.numbers[objgen], dictionary, data)
-            else:
-                self.output.add(self.numbers[objgen], _TOKEN.sub(self._token, found.unparse(resolved=True)))
-
     @staticmethod
     def _stream_dictionary(stream: pikepdf.Object, data: bytes) -> bytes:
         stream.stream_dict.Length = len(data)  # the data is copied as it is stored
         return stream.stream_dict.unparse(resolved=True)
 
-    def _token(self, match: re.Match[bytes]) -> bytes:
-        if match[1]:
-            return match[1]
-        if match[2]:
-            return self.markers[match[2]]
-        return b"%d 0 R" % self.reference((int(match[3]), int(match[4])))
+
+def _filled(template: Template, table: list[int]) -> bytes:
+    body, slots = template
+    return body % tuple(map(table.__getitem__, slots))
 
 
 @dataclass
@@ -250,15 +468,16 @@ class _Face:
     name: str
     postscript_name: str
     """The name the subsets keep, by which the original font is found."""
-    encoding: bytes
-    descendant: dict[str, bytes]
-    descriptor: dict[str, bytes]
-    widths: dict[int, pikepdf.Object] = field(default_factory=dict)
+    encoding: bytes = b""
+    descendant: dict[str, bytes] = field(default_factory=dict)
+    descriptor: dict[str, bytes] = field(default_factory=dict)
+    """How the first layout to use the face describes it."""
+    widths: dict[int, bytes] = field(default_factory=dict)
     unicode: dict[bytes, bytes] = field(default_factory=dict)
 
 
 class _Merge:
-    """One book being written: each spread added as it is read, then the frame, then what spans the book.
+    """One book being written: each spread placed as it is read, then the frame, then what spans the book.
     The numbers the frame's objects will refer to (its page tree, its document element, the parent tree,
     the named destinations) are given out first, so that the spreads can point at them."""
 
@@ -271,8 +490,8 @@ class _Merge:
         self.parent_tree: dict[int, bytes] = {}
         self.grafted: list[int] = []
         self.spread_pages: list[int] = []
-        self.bookmarks: list[tuple[int, dict[str, bytes]]] = []
-        """Each spread's bookmark: its number and its fields but for the links, which the frame decides."""
+        self.bookmarks: list[dict[str, bytes]] = []
+        """Each spread's bookmark, but for the links, which the frame decides."""
         self.pages_number = output.allocate()
         self.destinations_number = output.allocate()
         structure = book.Root.get("/StructTreeRoot")
@@ -282,32 +501,27 @@ class _Merge:
                 output.allocate(), output.allocate(), output.allocate())
             self.next_key = self.structure.next_key
 
-    def add_spread(self, chunk: pikepdf.Pdf) -> None:
-        chunk.remove_unreferenced_resources()
-        copier = _Copier(self.output, chunk, self.shared_streams)
-        copier.elsewhere(chunk.Root.Pages.objgen, self.pages_number)
-        pages = [page.obj for page in chunk.pages]
-        for page in pages:
-            number = self.output.allocate()
-            copier.take(page.objgen, number)
-            self.spread_pages.append(number)
-        self._fonts(copier, pages)
-        if self.structure is not None:
-            self._graft_structure(copier, chunk, pages)
-        self._destinations(copier, chunk)
-        for bookmark in _outline_items(chunk.Root.get("/Outlines")):
-            if "/First" in bookmark:
-                raise ValueError("a spread's bookmark has bookmarks under it; only one level is merged")
-            self.bookmarks.append((self.output.allocate(), {
-                key: copier.value(value) for key, value in bookmark.items() if key not in _OUTLINE_LINKS}))
-        copier.drain()
+    def add_spread(self, part: PreparedPart, layout: Path) -> None:
+        """Writes one spread's objects; ``layout`` is its PDF, which holds its large streams."""
+        if part.tagged != (self.structure is not None):
+            raise ValueError(f"{layout} is {'' if part.tagged else 'not '}tagged and the frame is "
+                             f"{'' if self.structure is not None else 'not'}")
+        offset = self.next_key if part.tagged else 0
+        with _LargeStreams(lambda: pikepdf.open(layout)) as large:
+            table = self._place(part, offset, large.read)
+        self.spread_pages += [table[slot] for slot in part.pages]
+        if part.tagged:
+            self.parent_tree |= {offset + key: _filled(value, table) for key, value in part.parent_tree}
+            self.next_key = offset + part.key_count
+            self.grafted += [table[slot] for slot in part.grafted]
+        self.bookmarks += [{key: _filled(value, table) for key, value in fields} for fields in part.bookmarks]
 
     def add_frame(self, stubs: list[pikepdf.Object]) -> None:
         book = self.book
-        copier = _Copier(self.output, book, self.shared_streams)
+        copier = _Copier(book)
         for stub, number in zip(stubs, self.spread_pages, strict=False):
-            copier.elsewhere(stub.objgen, number)  # what pointed at the empty pages points at the first spread
-        copier.take(book.Root.Pages.objgen, self.pages_number)
+            copier.elsewhere(stub.objgen, f"#{number}")  # what pointed at the empty pages points at the first spread
+        copier.take(book.Root.Pages.objgen, f"#{self.pages_number}")
         index = {page.objgen: number for number, page in enumerate(book.pages)}
         if stubs:
             kids = list(book.Root.Pages.Kids)
@@ -318,64 +532,162 @@ class _Merge:
             book.Root.Pages.Kids = Array([*kids[:at], spread_pages, *kids[at + 2:]])
             book.Root.Pages.Count = len(kids) - 2 + len(self.spread_pages)
         stub_objgens = {stub.objgen for stub in stubs}
-        self._fonts(copier, [page.obj for page in book.pages if page.obj.objgen not in stub_objgens])
+        faces = _face_uses(copier, [page.obj for page in book.pages if page.obj.objgen not in stub_objgens])
+        parent_tree: tuple[tuple[int, Template], ...] = ()
         if self.structure is not None:
             structure = self.structure
-            copier.take(structure.document.objgen, self.document_number)
+            copier.take(structure.document.objgen, f"#{self.document_number}")
             if structure.root.is_indirect:
-                copier.take(structure.root.objgen, self.structure_root_number)
+                copier.take(structure.root.objgen, f"#{self.structure_root_number}")
             before, after, entries = structure.without(stubs, index)
-            for key, value in entries:
-                self.parent_tree[key] = copier.value(value)
+            parent_tree = tuple((key, copier.value(value)) for key, value in entries)
             grafted = copier.marker(b" ".join(b"%d 0 R" % number for number in self.grafted))
             structure.document.K = Array([*before, grafted, *after])
             structure.root.ParentTree = copier.marker(b"%d 0 R" % self.parent_tree_number)
             structure.root.ParentTreeNextKey = self.next_key
         if stubs and self.bookmarks:
             self._nest_bookmarks(copier, index, index[stubs[0].objgen])
-        self._destinations(copier, book)
-        if self.destinations:
+        destinations = _destinations(copier, book)
+        if self.destinations or destinations:
             if "/Names" not in book.Root:
                 book.Root.Names = Dictionary()
             book.Root.Names.Dests = copier.marker(b"%d 0 R" % self.destinations_number)
-        self.root_number = copier.reference(book.Root.objgen)
+        root = copier.reference(book.Root.objgen)
         info = book.trailer.get("/Info")
-        self.info_number = copier.reference(info.objgen) if info is not None and info.is_indirect else None
-        copier.drain()
+        info_slot = copier.reference(info.objgen) if info is not None and info.is_indirect else None
+        part = copier.prepared((), faces, self.structure is not None, parent_tree, 0, (), destinations, (),
+                               (root,) if info_slot is None else (root, info_slot))
+        table = self._place(part, 0, lambda objgen: book.get_object(objgen).read_raw_bytes())
+        self.parent_tree |= {key: _filled(value, table) for key, value in parent_tree}
+        self.root_number = table[root]
+        self.info_number = table[info_slot] if info_slot is not None else None
+
+    def _place(self, part: PreparedPart, key_offset: int, large_stream: Callable[[ObjGen], bytes]) -> list[int]:
+        """Numbers the part's objects in the book and writes them; the table that gives each slot's number."""
+        new_faces = self._take_faces(part.faces)
+        table = [0] * len(part.objects) + [self._number_of(label, key_offset) for label in reversed(part.externals)]
+        written, standing_for = self._written(part, [face for face in part.faces if face.name in new_faces])
+        given = dict(part.given)
+        for slot in written:
+            table[slot] = self._number_of(given[slot], key_offset) if slot in given else self.output.allocate()
+        for slot, (in_the_book, number) in standing_for.items():
+            table[slot] = number if in_the_book else table[number]
+        for slot in written:
+            item = part.objects[slot]
+            body = item.body % tuple(map(table.__getitem__, item.slots))
+            if item.stream:
+                if item.identity is not None:
+                    self.shared_streams.setdefault(item.identity, table[slot])
+                data = item.data if item.data is not None else large_stream(item.source)
+                self.output.add_stream(table[slot], body, data)
+            else:
+                self.output.add(table[slot], body)
+        for use in part.faces:
+            if use.name in new_faces:
+                face = self.faces[use.name]
+                face.encoding = _filled(use.encoding, table)
+                face.descendant = {key: _filled(value, table) for key, value in use.descendant.items()}
+                face.descriptor = {key: _filled(value, table) for key, value in use.descriptor.items()}
+        for key, name, destination in part.destinations:  # the first layout to name a destination wins
+            if key not in self.destinations:
+                self.destinations[key] = (name, _filled(destination, table))
+        return table
+
+    def _take_faces(self, uses: tuple[_FaceUse, ...]) -> set[str]:
+        """Joins a layout's subsets to the book's faces; the names of the faces new to the book."""
+        new = set()
+        for use in uses:
+            if use.name not in self.faces:
+                self.faces[use.name] = _Face(self.output.allocate(), use.name, use.postscript_name)
+                new.add(use.name)
+            self.faces[use.name].widths |= use.widths
+            self.faces[use.name].unicode |= use.unicode
+        return new
+
+    def _written(self, part: PreparedPart, new_faces: list[_FaceUse]
+                 ) -> tuple[list[int], dict[int, tuple[bool, int]]]:
+        """The slots of the objects to write, in order, and of the streams that an identical one stands for:
+        either in the book already (true, its number) or earlier in the part (false, its slot). What only
+        such a stream refers to is not written."""
+        standing_for: dict[int, tuple[bool, int]] = {}
+        first: dict[bytes, int] = {}
+
+        def stands_for(slot: int) -> bool:
+            identity = part.objects[slot].identity
+            if identity is None:
+                return False
+            if identity in self.shared_streams:
+                standing_for[slot] = (True, self.shared_streams[identity])
+            elif identity in first:
+                standing_for[slot] = (False, first[identity])
+            else:
+                first[identity] = slot
+                return False
+            return True
+
+        if part.leaves_only:
+            return [slot for slot in range(len(part.objects)) if not stands_for(slot)], standing_for
+        described = [template for face in new_faces
+                     for template in (face.encoding, *face.descendant.values(), *face.descriptor.values())]
+        queue = deque(dict.fromkeys([*part.roots, *(slot for _, slots in described for slot in slots if slot >= 0)]))
+        seen, written = set(queue), []
+        while queue:
+            slot = queue.popleft()
+            if stands_for(slot):
+                continue
+            written.append(slot)
+            for target in part.objects[slot].slots:
+                if target >= 0 and target not in seen:
+                    seen.add(target)
+                    queue.append(target)
+        return sorted(written), standing_for
+
+    def _number_of(self, label: str, key_offset: int) -> int:
+        """The number the book gives what a part names outside itself (see `PreparedPart.externals`)."""
+        kind, _, name = label.partition(":")
+        if kind.startswith("#"):
+            return int(kind[1:])
+        if kind == "key":
+            return key_offset + int(name)
+        if kind == "face":
+            return self.faces[name].number
+        return {"pages": lambda: self.pages_number, "structure": lambda: self.structure_root_number,
+                "document": lambda: self.document_number}[kind]()
 
     def _nest_bookmarks(self, copier: _Copier, index: dict[ObjGen, int], at: int) -> None:
         """Puts the spreads' bookmarks under the frame's last top-level bookmark before them (the part's
         opener), after its own, as one layout of the whole book would have nested them; with none
         before them, at the top level."""
-        if "/Outlines" not in self.book.Root:
-            self.book.Root.Outlines = self.book.make_indirect(Dictionary(Type=Name.Outlines, Count=0))
-        outline = self.book.Root.Outlines
+        book = self.book
+        if "/Outlines" not in book.Root:
+            book.Root.Outlines = book.make_indirect(Dictionary(Type=Name.Outlines, Count=0))
+        outline = book.Root.Outlines
         top = list(_outline_items(outline))
         before = [item for item in top if (page := _destination_page(item, index)) is not None and page < at]
         parent = before[-1] if before else outline
         siblings = list(_outline_items(parent)) if before else top
         previous = siblings[-1] if before and siblings else None
         following = None if before else next((item for item in top if item not in before), None)
-        numbers = [number for number, _ in self.bookmarks]
-        first, last = b"%d 0 R" % numbers[0], b"%d 0 R" % numbers[-1]
+        items = [book.make_indirect(Dictionary({key: copier.marker(value) for key, value in fields.items()}))
+                 for fields in self.bookmarks]
+        for item, (prior, after) in zip(items, zip([previous, *items], [*items[1:], following], strict=False),
+                                        strict=True):
+            item.Parent = parent
+            if prior is not None:
+                item.Prev = prior
+            if after is not None:
+                item.Next = after
         if previous is not None:
-            previous.Next = copier.marker(first)
+            previous.Next = items[0]
         else:
-            parent.First = copier.marker(first)
+            parent.First = items[0]
         if following is not None:
-            following.Prev = copier.marker(last)
+            following.Prev = items[-1]
         else:
-            parent.Last = copier.marker(last)
+            parent.Last = items[-1]
         if parent is not outline:
-            parent.Count = abs(int(parent.get("/Count", 0))) + len(numbers)  # open, as WeasyPrint leaves a part
-        outline.Count = int(outline.get("/Count", 0)) + len(numbers)
-        parent_number = copier.reference(parent.objgen)
-        links = [copier.reference(previous.objgen) if previous is not None else None, *numbers,
-                 copier.reference(following.objgen) if following is not None else None]
-        for position, (number, fields) in enumerate(self.bookmarks, start=1):
-            neighbours = {"/Prev": links[position - 1], "/Next": links[position + 1]}
-            self.output.add(number, _dictionary(fields | {"/Parent": b"%d 0 R" % parent_number} | {
-                key: b"%d 0 R" % link for key, link in neighbours.items() if link is not None}))
+            parent.Count = abs(int(parent.get("/Count", 0))) + len(items)  # open, as WeasyPrint leaves a part
+        outline.Count = int(outline.get("/Count", 0)) + len(items)
 
     def finish(self) -> None:
         """Writes what spans the book, which the frame refers to, and closes the file."""
@@ -392,70 +704,6 @@ class _Merge:
         self.output.finish(self.root_number, self.info_number,
                            bytes(identifier[0]) if identifier is not None else hashlib.sha256(b"").digest()[:16])
 
-    def _graft_structure(self, copier: _Copier, chunk: pikepdf.Pdf, pages: list[pikepdf.Object]) -> None:
-        """Renumbers the spread's marked-content keys after the book's and takes its top-level elements
-        into the frame's document element."""
-        assert self.structure is not None
-        root = chunk.Root.StructTreeRoot
-        if root.is_indirect:
-            copier.elsewhere(root.objgen, self.structure_root_number)
-        document = _document_element(root)
-        copier.elsewhere(document.objgen, self.document_number)
-        offset = self.next_key
-        for page in pages:
-            page.StructParents = offset + int(page.StructParents)
-            for annotation in page.get("/Annots", ()):
-                if "/StructParent" in annotation:
-                    annotation.StructParent = offset + int(annotation.StructParent)
-        nums = root.ParentTree.Nums
-        keys = [int(nums[i]) for i in range(0, len(nums), 2)]
-        for i, key in zip(range(1, len(nums), 2), keys, strict=True):
-            self.parent_tree[offset + key] = copier.value(nums[i])
-        self.next_key = offset + max(keys, default=-1) + 1
-        for kid in _as_list(document.K):
-            self.grafted.append(copier.reference((kid if kid.is_indirect else chunk.make_indirect(kid)).objgen))
-
-    def _destinations(self, copier: _Copier, pdf: pikepdf.Pdf) -> None:
-        """WeasyPrint links to anchors by name, so links between layouts work once the names are merged.
-        A spread's own destinations come first and win over the frame's for its empty pages."""
-        if "/Names" not in pdf.Root or "/Dests" not in pdf.Root.Names:
-            return
-        for name, destination in NameTree(pdf.Root.Names.Dests).items():
-            string = pikepdf.String(name)
-            key = bytes(string)
-            if key not in self.destinations:
-                self.destinations[key] = (string.unparse(), copier.value(destination))
-
-    def _fonts(self, copier: _Copier, pages: list[pikepdf.Object]) -> None:
-        """Each layout embeds its own subset of a font; the book gets one font per face instead.
-
-        WeasyPrint keeps glyph ids when it subsets, so the subsets can be joined: the union of their
-        widths and Unicode maps, and the original font cut to the union of their glyphs.
-        """
-        seen: set[ObjGen] = set()
-        for resources in _font_resources(pages):
-            for font in resources.values():
-                if font.get("/Subtype") != Name.Type0 or font.objgen in seen:
-                    continue
-                seen.add(font.objgen)
-                face_name = str(font.BaseFont).split("+", 1)[-1]
-                face = self.faces.get(face_name) or self._new_face(copier, face_name, font)
-                face.widths |= _widths(font.DescendantFonts[0].get("/W", Array()))
-                face.unicode |= _unicode_map(font.ToUnicode.read_bytes())
-                copier.elsewhere(font.objgen, face.number)
-
-    def _new_face(self, copier: _Copier, name: str, font: pikepdf.Object) -> _Face:
-        descendant = font.DescendantFonts[0]
-        descriptor = descendant.FontDescriptor
-        postscript_name = _postscript_name(descriptor.FontFile2.read_bytes())
-        face = _Face(self.output.allocate(), name, postscript_name, copier.value(font.Encoding),
-                     {key: copier.value(value) for key, value in descendant.items()
-                      if key not in ("/BaseFont", "/FontDescriptor", "/W")},
-                     {key: copier.value(value) for key, value in descriptor.items()
-                      if key not in ("/FontName", "/FontFile2")})
-        self.faces[name] = face
-        return face
-
     def _write_face(self, face: _Face) -> None:
         compressed, length = self.fonts.embedded(face.name, face.postscript_name,
                                                  None if self.whole_fonts else sorted(face.widths))
@@ -468,7 +716,7 @@ class _Merge:
                           % (len(compressed), length), compressed)
         output.add(descriptor_number, _dictionary(face.descriptor | {
             "/FontName": name, "/FontFile2": b"%d 0 R" % file_number}))
-        widths = b" ".join(b"%d [ %s ]" % (gid, _unparsed(face.widths[gid])) for gid in sorted(face.widths))
+        widths = b" ".join(b"%d [ %s ]" % (gid, face.widths[gid]) for gid in sorted(face.widths))
         output.add(descendant_number, _dictionary(face.descendant | {
             "/BaseFont": name, "/FontDescriptor": b"%d 0 R" % descriptor_number, "/W": b"[ %s ]" % widths}))
         cmap = zlib.compress(_unicode_cmap(face.unicode), 9)
@@ -476,6 +724,25 @@ class _Merge:
         output.add(face.number, _dictionary({
             "/Type": b"/Font", "/Subtype": b"/Type0", "/BaseFont": name, "/Encoding": face.encoding,
             "/DescendantFonts": b"[ %d 0 R ]" % descendant_number, "/ToUnicode": b"%d 0 R" % unicode_number}))
+
+
+class _LargeStreams:
+    """A layout's PDF, opened only if one of its large streams is written."""
+
+    def __init__(self, opening: Callable[[], pikepdf.Pdf]) -> None:
+        self.opening, self.pdf = opening, None
+
+    def read(self, objgen: ObjGen) -> bytes:
+        if self.pdf is None:
+            self.pdf = self.opening()
+        return self.pdf.get_object(objgen).read_raw_bytes()
+
+    def __enter__(self) -> _LargeStreams:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        if self.pdf is not None:
+            self.pdf.close()
 
 
 class _FontFiles:
@@ -620,16 +887,17 @@ def _unparsed(value: object) -> bytes:
     return b"%d" % value if isinstance(value, int) else format(value, "f").encode()
 
 
-def _widths(w: pikepdf.Object) -> dict[int, pikepdf.Object]:
-    """The /W array of a CID font as glyph id → width; it mixes ``c [w…]`` and ``c_first c_last w``."""
+def _widths(w: pikepdf.Object) -> dict[int, bytes]:
+    """The /W array of a CID font as glyph id → width (as PDF syntax); it mixes ``c [w…]`` and
+    ``c_first c_last w``."""
     items, found, i = list(w), {}, 0
     while i < len(items):
         first = int(items[i])
         if isinstance(items[i + 1], Array):
-            found |= {first + offset: width for offset, width in enumerate(items[i + 1])}
+            found |= {first + offset: _unparsed(width) for offset, width in enumerate(items[i + 1])}
             i += 2
         else:
-            found |= dict.fromkeys(range(first, int(items[i + 1]) + 1), items[i + 2])
+            found |= dict.fromkeys(range(first, int(items[i + 1]) + 1), _unparsed(items[i + 2]))
             i += 3
     return found
 

@@ -84,7 +84,7 @@ def template_environment(paths: ProjectPaths) -> jinja2.Environment:
     return environment
 
 
-@lru_cache(maxsize=4096)  # each profile's layout typesets the same texts again
+@lru_cache(maxsize=1 << 16)  # each profile's layout typesets the same texts again: keep a long book's
 def _typeset_spans(spans: tuple[Span, ...]) -> Markup:
     texts = [text.replace(_NO_BREAK_AFTER_QUOTE, _BREAK_AFTER_QUOTE)
              for text in typeset_runs([span.text for span in spans])]

@@ -14,6 +14,7 @@ import zipfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 from xml.sax.saxutils import escape as xml_escape
 
@@ -23,8 +24,8 @@ from docx.enum.text import WD_BREAK
 from docx.opc.constants import RELATIONSHIP_TYPE
 from docx.opc.packuri import PackURI
 from docx.opc.part import Part
-from docx.oxml import OxmlElement
-from docx.oxml.ns import qn
+from docx.oxml.ns import NamespacePrefixedTag, qn
+from docx.oxml.parser import oxml_parser
 from docx.oxml.text.run import _RunContentAppender
 from docx.oxml.xmlchemy import BaseOxmlElement
 from docx.shared import Emu, Length
@@ -89,15 +90,15 @@ class DraftWriter:
         if style_id not in self.default_ids:
             self.default_ids[style_id] = style == self.document.styles.default(style.type)
         paragraph = element.tag == _PARAGRAPH
-        properties = OxmlElement("w:pPr" if paragraph else "w:rPr")
+        properties = _element("w:pPr" if paragraph else "w:rPr")
         element.insert(0, properties)  # a new item's properties come first and hold nothing else
         if not self.default_ids[style_id]:
-            properties.append(OxmlElement("w:pStyle" if paragraph else "w:rStyle", {_VALUE: style_id}))
+            properties.append(_element("w:pStyle" if paragraph else "w:rStyle", {_VALUE: style_id}))
 
     def _bookmark(self, paragraph: Paragraph, name: str) -> int:
         bookmark_id = self.next_bookmark_id
         self.next_bookmark_id += 1
-        start = OxmlElement("w:bookmarkStart")
+        start = _element("w:bookmarkStart")
         start.set(qn("w:id"), str(bookmark_id))
         start.set(qn("w:name"), name)
         p = paragraph._p
@@ -105,7 +106,7 @@ class DraftWriter:
         return bookmark_id
 
     def _close_bookmark(self, paragraph: Paragraph, bookmark_id: int) -> None:
-        end = OxmlElement("w:bookmarkEnd")
+        end = _element("w:bookmarkEnd")
         end.set(qn("w:id"), str(bookmark_id))
         paragraph._p.append(end)
 
@@ -119,7 +120,7 @@ class DraftWriter:
         texts = typeset_runs([text for text, _ in runs])
         for text, (_, bold) in zip(texts, runs, strict=True):
             if text:
-                run = OxmlElement("w:r")
+                run = _element("w:r")
                 paragraph._p.append(run)
                 if bold or plain_style:
                     self.set_style(run, "Strong" if bold else str(plain_style))
@@ -129,7 +130,7 @@ class DraftWriter:
     def add_paragraph(self) -> Paragraph:
         """What ``document.add_paragraph()`` does, without python-docx searching the whole body for its end
         each time, which made a long draft's writing grow with the square of its length."""
-        element = OxmlElement("w:p")
+        element = _element("w:p")
         self._body_end.addprevious(element)
         return Paragraph(element, self.document._body)
 
@@ -230,7 +231,9 @@ class DraftWriter:
         items = list(results)
         columns = min(len(items), FIGURES_PER_ROW)
         rows = -(-len(items) // columns)
-        table = self.document.add_table(rows=rows, cols=columns)
+        # what document.add_table() does, without it searching the whole body for the last section's width
+        table = self.document._body.add_table(rows, columns, self.text_width)
+        table.style = None
         table.autofit = False
         width = Emu(int(self.text_width / columns))
         for position, (index, _) in enumerate(items):
@@ -264,13 +267,26 @@ def render_docx(collection: Collection, paths: ProjectPaths, pdf_pages: Mapping[
     return _dated_zip(output.getvalue(), made)
 
 
+@cache
+def _tag(name: str) -> tuple[str, dict[str, str]]:
+    tag = NamespacePrefixedTag(name)
+    return tag.clark_name, tag.nsmap
+
+
+def _element(name: str, attributes: dict[str, str] | None = None) -> BaseOxmlElement:
+    """What python-docx's ``OxmlElement`` makes, with the tag's namespace worked out once rather than for
+    each of a long draft's fifty thousand elements."""
+    clark_name, namespaces = _tag(name)
+    return oxml_parser.makeelement(clark_name, attrib=attributes, nsmap=namespaces)
+
+
 def _add_text(run: BaseOxmlElement, text: str) -> None:
     """What python-docx's ``run.text = …`` writes, without its going through the text letter by letter
     for tabs and line breaks when there are none."""
     if "\t" in text or "\n" in text or "\r" in text:
         _RunContentAppender.append_to_run_from_text(run, text)
         return
-    element = OxmlElement("w:t")
+    element = _element("w:t")
     element.text = text
     if len(text.strip()) < len(text):
         element.set(_PRESERVE_SPACE, "preserve")
@@ -412,7 +428,7 @@ def _colophon(writer: DraftWriter, book: Book) -> None:
 
 def _hyperlink(writer: DraftWriter, paragraph: Paragraph, text: str, url: str | None = None,
                anchor: str | None = None, style_id: str | None = "Hyperlink") -> None:
-    link = OxmlElement("w:hyperlink")
+    link = _element("w:hyperlink")
     if url:
         link.set(qn("r:id"), paragraph.part.relate_to(url, RELATIONSHIP_TYPE.HYPERLINK, is_external=True))
     if anchor:
@@ -447,14 +463,14 @@ def _contents(writer: DraftWriter, anchor: Paragraph) -> None:
 
 def _field_char(paragraph: Paragraph, kind: str) -> None:
     run = paragraph.add_run()
-    char = OxmlElement("w:fldChar")
+    char = _element("w:fldChar")
     char.set(qn("w:fldCharType"), kind)
     run._r.append(char)
 
 
 def _instruction(paragraph: Paragraph, text: str) -> None:
     run = paragraph.add_run()
-    instruction = OxmlElement("w:instrText")
+    instruction = _element("w:instrText")
     instruction.set(qn("xml:space"), "preserve")
     instruction.text = text
     run._r.append(instruction)

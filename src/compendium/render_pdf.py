@@ -22,6 +22,7 @@ from weasyprint.document import Document
 from weasyprint.formatting_structure import boxes
 from weasyprint.text.fonts import FontConfiguration
 
+from .assemble_pdf import keep_prepared_spread
 from .book import Book
 from .book_html import SCREEN, TEMPLATE, Profile, render_html
 from .errors import CompendiumError, Problem
@@ -103,7 +104,10 @@ def lay_out_part(job: LayoutJob) -> LaidOut:
         document.metadata.title = job.title
     _date(document, job.made)
     if job.pdf is not None:
-        replace_file(job.pdf, _written(document, job.profile))
+        data = _written(document, job.profile)
+        replace_file(job.pdf, data)
+        if job.spread_of is not None:  # prepared now, on this core, the spread is not parsed again to be merged
+            keep_prepared_spread(job.pdf, data)
     # the book's sections; the markers inside a spread (<id>--<field>) matter to this layout only
     sections = {name: index + 1 for name, (index, _) in anchors.items() if "--" not in name}
     return LaidOut(job.pdf, len(document.pages), sections, tuple(overflowing_text(document)))

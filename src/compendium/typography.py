@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from functools import lru_cache
 
 NBSP = "\u00a0"
 EM_DASH = "\u2014"
@@ -52,18 +53,23 @@ def typeset_runs(runs: Sequence[str]) -> list[str]:
     The rules see the paragraph whole; every character remembers its run, and text a rule puts
     in place of a match goes to the run where the match began.
     """
+    return list(_typeset_runs(tuple(runs)))
+
+
+@lru_cache(maxsize=1 << 16)  # a build typesets each text for the screen, for print and for the draft
+def _typeset_runs(runs: tuple[str, ...]) -> tuple[str, ...]:
     text = _quotes("".join(runs))
     if len(runs) == 1:  # most text is a single run: no boundaries to keep, a third of the time
         for pattern, replacement in _RULES:
             text = pattern.sub(replacement, text)
-        return [text]
+        return (text,)
     owners = [index for index, run in enumerate(runs) for _ in run]
     for pattern, replacement in _RULES:
         text, owners = _substitute(text, owners, pattern, replacement)
     result = [""] * len(runs)
     for character, owner in zip(text, owners, strict=True):
         result[owner] += character
-    return result
+    return tuple(result)
 
 
 def _substitute(text: str, owners: list[int], pattern: re.Pattern[str], replacement: Replacement
