@@ -5,12 +5,14 @@ contents, its folios and its metadata are already those of the book. Merging kee
 the printing house rely on: named destinations (links), the outline, the tag tree of the screen
 profile and one embedded subset per font.
 
-The book is written as it is read, one spread at a time, so that merging takes about the same
-memory for ten spreads as for five hundred. Each spread's objects are renumbered into the book and
-written out (in compressed object streams) before the next spread is opened; only what spans the
-book waits for the end: the tag tree's parent tree, the named destinations, the spreads' bookmarks
-and the fonts, whose subsets are joined into one per face. The frame is written last, its page tree
-taking the spreads' pages in place of its empty ones and its tag tree the spreads' tags.
+Each spread is prepared once, by the worker that lays it out: its objects are read with pikepdf and
+kept beside its PDF as templates (`PreparedPart`), in which every number the book decides (object
+numbers, marked-content keys, the book's fonts and page tree) is a slot. Merging then only fills the
+slots in and writes, one spread at a time, so that it takes about the same memory for ten spreads as
+for five hundred, and a rebuild after an edit parses only what changed. What spans the book waits
+for the end: the tag tree's parent tree, the named destinations, the spreads' bookmarks and the
+fonts, whose subsets are joined into one per face. The frame is prepared as it is merged, its page
+tree taking the spreads' pages in place of its empty ones and its tag tree the spreads' tags.
 """
 
 from __future__ import annotations
@@ -213,18 +215,19 @@ class PreparedPart(NamedTuple):
     objects: then each object not replaced by an identical one is written, without tracing references."""
 
     def to_bytes(self) -> bytes:
-        return marshal.dumps((_PART_FORMAT, tuple(tuple(item) for item in self.objects), *self[1:5],
-                              tuple(tuple(face) for face in self.faces), *self[6:]))
+        plain = self._replace(objects=tuple(map(tuple, self.objects)), faces=tuple(map(tuple, self.faces)))
+        return marshal.dumps((_PART_FORMAT, *plain))
 
     @classmethod
     def from_bytes(cls, data: bytes) -> PreparedPart:
         """Raises ValueError for anything but a part this version of the module wrote."""
         try:
-            kind, objects, *fields = marshal.loads(data)
+            kind, *fields = marshal.loads(data)
             if kind != _PART_FORMAT:
                 raise ValueError(f"not a prepared part of format {_PART_FORMAT!r}")
-            fields[4] = tuple(_FaceUse(*face) for face in fields[4])
-            return cls(tuple(_PartObject(*item) for item in objects), *fields)
+            part = cls(*fields)
+            return part._replace(objects=tuple(_PartObject(*item) for item in part.objects),
+                                 faces=tuple(_FaceUse(*face) for face in part.faces))
         except (EOFError, TypeError) as error:
             raise ValueError(f"not a prepared part: {error}") from error
 
@@ -504,8 +507,8 @@ class _Merge:
     def add_spread(self, part: PreparedPart, layout: Path) -> None:
         """Writes one spread's objects; ``layout`` is its PDF, which holds its large streams."""
         if part.tagged != (self.structure is not None):
-            raise ValueError(f"{layout} is {'' if part.tagged else 'not '}tagged and the frame is "
-                             f"{'' if self.structure is not None else 'not'}")
+            raise ValueError(f"{layout}: {'the spread' if part.tagged else 'the frame'} is tagged, "
+                             f"{'the frame' if part.tagged else 'the spread'} is not")
         offset = self.next_key if part.tagged else 0
         with _LargeStreams(lambda: pikepdf.open(layout)) as large:
             table = self._place(part, offset, large.read)
@@ -645,14 +648,18 @@ class _Merge:
     def _number_of(self, label: str, key_offset: int) -> int:
         """The number the book gives what a part names outside itself (see `PreparedPart.externals`)."""
         kind, _, name = label.partition(":")
-        if kind.startswith("#"):
-            return int(kind[1:])
-        if kind == "key":
-            return key_offset + int(name)
-        if kind == "face":
-            return self.faces[name].number
-        return {"pages": lambda: self.pages_number, "structure": lambda: self.structure_root_number,
-                "document": lambda: self.document_number}[kind]()
+        match kind:
+            case "key":
+                return key_offset + int(name)
+            case "face":
+                return self.faces[name].number
+            case "pages":
+                return self.pages_number
+            case "structure":
+                return self.structure_root_number
+            case "document":
+                return self.document_number
+        return int(kind.removeprefix("#"))
 
     def _nest_bookmarks(self, copier: _Copier, index: dict[ObjGen, int], at: int) -> None:
         """Puts the spreads' bookmarks under the frame's last top-level bookmark before them (the part's
