@@ -18,12 +18,14 @@ from types import SimpleNamespace
 import pikepdf
 import pytest
 from pikepdf import Array, Dictionary, Name, String
+from PIL import Image
 from pypdf import PdfReader
 
 from compendium.assemble_pdf import PreparedPart, _Copier, _filled, prepared_spread
 from compendium.book import Book
+from compendium.book_html import BookTemplate
 from compendium.errors import CompendiumError
-from compendium.layout_cache import LaidOut
+from compendium.layout_cache import INPUTS_FILE, LaidOut
 from compendium.paths import ProjectPaths
 from compendium.pipeline import CACHE, build, load_collection
 from compendium.render_book import PAGES_FILE, PlacedPart, _parts_of
@@ -80,6 +82,59 @@ def test_an_incremental_build_gives_the_bytes_of_a_clean_one(edit: str, edition_
     made_again, made_clean = snapshot(again.outputs["preflight"].parent), snapshot(clean / edition_copy.name)
     assert made_again.keys() == made_clean.keys()
     assert [name for name in made_again if made_again[name] != made_clean[name]] == []
+
+
+def counting_templates(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The parts the next builds template, as ``part:practice`` (``frame:`` for a frame)."""
+    rendered: list[str] = []
+    render = BookTemplate.render
+
+    def counted(self: BookTemplate, book: Book) -> str:
+        rendered.append(f"{book.part}:{book.practices[0].id if book.part == 'spreads' else ''}")
+        return render(self, book)
+
+    monkeypatch.setattr(BookTemplate, "render", counted)
+    return rendered
+
+
+def test_a_part_whose_records_did_not_change_is_not_templated_again(edition_copy: Path, project: ProjectPaths,
+                                                                    tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    build(edition_copy, project, output_root=tmp_path)
+    rendered = counting_templates(monkeypatch)
+    build(edition_copy, project, output_root=tmp_path)
+    assert rendered == []  # nothing changed: every layout's key is known from its inputs
+    practice = edition_copy / PRACTICE
+    practice.write_text(EDITS["text"][0](practice.read_text(encoding="utf-8")), encoding="utf-8")
+    build(edition_copy, project, output_root=tmp_path)
+    # the frame lists a practice by its municipality, region and award, which the edit left alone
+    assert sorted(rendered) == ["spreads:anuchinsky-beekeeping"] * 2
+
+
+def test_a_picture_changed_under_the_same_record_is_laid_out_again(edition_copy: Path, project: ProjectPaths,
+                                                                   tmp_path: Path) -> None:
+    photo = edition_copy / "photo.jpg"
+    Image.new("RGB", (1200, 900), (120, 160, 90)).save(photo)
+    practice = edition_copy / PRACTICE
+    practice.write_text(practice.read_text(encoding="utf-8") + "photos:\n  - file: photo.jpg\n    alt: Пасека\n",
+                        encoding="utf-8")
+    incremental, clean = tmp_path / "incremental", tmp_path / "clean"
+    build(edition_copy, project, output_root=incremental)
+    Image.new("RGB", (1200, 900), (200, 90, 60)).save(photo)  # the record still names photo.jpg
+    again = build(edition_copy, project, output_root=incremental)
+    build(edition_copy, project, output_root=clean)
+    assert snapshot(again.outputs["preflight"].parent) == snapshot(clean / edition_copy.name)
+
+
+def test_damaged_known_inputs_only_cost_templating(edition_copy: Path, project: ProjectPaths, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    first = build(edition_copy, project, output_root=tmp_path)
+    made = snapshot(first.outputs["preflight"].parent)
+    (tmp_path / CACHE / edition_copy.name / INPUTS_FILE).write_text('{"a": ["b", 3], "c": ', encoding="utf-8")
+    rendered = counting_templates(monkeypatch)
+    again = build(edition_copy, project, output_root=tmp_path)
+    assert len(rendered) == 1 + 2 * 11  # the frame to find its pages, then each profile's frame and spreads
+    assert snapshot(again.outputs["preflight"].parent) == made
 
 
 def test_the_merged_book_keeps_links_outline_and_pages(default_build) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import groupby
 from typing import Literal
 
@@ -32,6 +32,21 @@ class ResultGroup:
 
     kind: str
     items: tuple[Result, ...]
+
+
+@dataclass(frozen=True)
+class PracticeListing:
+    """A practice as the frame lists it (the contents, the part's opener): so much and no more, so that the
+    frame's layout depends on these fields alone, not on any practice's text."""
+
+    id: str
+    municipality: str
+    region: str
+    award: Award
+
+    @classmethod
+    def of(cls, practice: Practice) -> PracticeListing:
+        return cls(practice.id, practice.municipality, practice.region, practice.award)
 
 
 @dataclass(frozen=True)
@@ -73,6 +88,19 @@ class Book:
         if anchor in self.pages:
             return str(self.pages[anchor])
         return "0" * len(str(2 * len(self.practices) + 20))
+
+    def frame(self) -> Book:
+        """The book as the layout of its frame sees it: every record, but each practice only as listed."""
+        listed = {practice.id: PracticeListing.of(practice) for practice in self.practices}
+        return replace(self, part="frame", practices=tuple(listed.values()),  # type: ignore[arg-type]
+                       practices_by_year=tuple((year, tuple(listed[practice.id] for practice in practices))
+                                               for year, practices in self.practices_by_year))
+
+    def spread(self, practice: Practice, first_page: int) -> Book:
+        """The book as the layout of one practice's spread sees it: the edition and that practice, and
+        nothing drawn from the other practices, so that the layout depends on its own record alone."""
+        return replace(self, part="spreads", practices=(practice,), first_page=first_page, practices_by_year=(),
+                       geography_stats=(), winner_regions=frozenset())
 
     @classmethod
     def of(cls, collection: Collection) -> Book:

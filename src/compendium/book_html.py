@@ -114,7 +114,12 @@ class BookTemplate:
 
         def geography_map(width_mm: float) -> Markup:
             # the template names the width, so the map's size lives beside the CSS that places it
+            if self.part == "spreads":  # a spread's layout is kept by its own record (Book.spread)
+                raise CompendiumError("layouts/pdf: a practice's spread cannot show the geography map, "
+                                      "which is drawn from every record")
             return Markup(draw_geography_map(collection, paths, width_mm, colours).svg)
+
+        self.part = "whole"
 
         self.environment = template_environment(paths)
         self.environment.globals.update(  # globals reach imported macros too
@@ -122,6 +127,7 @@ class BookTemplate:
             edition_file=lambda name: (collection.directory / name).resolve().as_uri())
 
     def render(self, book: Book) -> str:
+        self.part = book.part
         try:
             return self.environment.get_template(TEMPLATE).render(book=book)
         except jinja2.TemplateError as error:

@@ -22,7 +22,7 @@ from PIL import Image
 
 from .book import period_label, plural
 from .map_labels import Area, Box, Placement, Point, Ring, Target, leader_end, place_markers
-from .model import Collection, Region
+from .model import Collection, Edition, Geography, Region
 from .palette import load_palette
 from .paths import ProjectPaths
 from .subjects import Worldview, load_subjects
@@ -153,12 +153,31 @@ def _size_attributes(width_mm: float, height_mm: float) -> str:
     return f'width="{width_mm:.2f}mm" height="{height_mm:.2f}mm"'
 
 
-def draw_geography_map(collection: Collection, paths: ProjectPaths, width_mm: float,
+@dataclass(frozen=True)
+class MapRecords:
+    """What the map is drawn from: the edition, its regions, and where the practices come from. Its repr
+    names all of it, so a map drawn before can be found by it (the build keeps the map's PNGs so)."""
+
+    edition: Edition
+    geography: Geography
+    region_codes: Mapping[str, str]
+    winner_regions: tuple[str, ...]
+    """The regions of the practices in the collection, each once, in order."""
+
+    @classmethod
+    def of(cls, collection: Collection) -> MapRecords:
+        winners = tuple(sorted({practice.region for practice in collection.practices}))
+        return cls(collection.edition, collection.geography, dict(collection.region_codes), winners)
+
+
+def draw_geography_map(collection: Collection | MapRecords, paths: ProjectPaths, width_mm: float,
                        colours: Mapping[str, str] | None = None) -> GeographyMap:
     """The map at a printed width; its height follows from the country's proportions.
 
     ``colours`` are the palette's CSS values by name, sRGB unless the caller prints in CMYK.
     """
+    if isinstance(collection, Collection):
+        collection = MapRecords.of(collection)
     worldview = collection.edition.map.worldview
     geodata = load_geodata(paths.geodata)
     in_view = [s.code for s in load_subjects(paths.subjects).in_worldview(worldview)]
@@ -170,7 +189,7 @@ def draw_geography_map(collection: Collection, paths: ProjectPaths, width_mm: fl
     regions = collection.geography.regions
     codes = [collection.region_codes[region.name] for region in regions]
     categories = {code: _category(region) for code, region in zip(codes, regions, strict=True)}
-    winners = {collection.region_codes[practice.region] for practice in collection.practices}
+    winners = {collection.region_codes[region] for region in collection.winner_regions}
     legend_rows, legend_box = _legend(collection, categories, winners, height_mm, paths.fonts)
 
     # a moved marker must not hide a participant, nor any subject too small to show around it
@@ -230,7 +249,7 @@ def _category_class(category: Category, years: Sequence[int]) -> str:
     return f"participant--{tone}"
 
 
-def _category_label(category: Category, collection: Collection) -> str:
+def _category_label(category: Category, collection: MapRecords) -> str:
     if category is None:
         return f"участник {period_label(collection.edition.years)}, год участия не указан"
     if len(category) == 1:
@@ -239,7 +258,7 @@ def _category_label(category: Category, collection: Collection) -> str:
 
 
 def _legend(
-    collection: Collection, categories: dict[str, Category], winners: set[str], height_mm: float, fonts: Path,
+    collection: MapRecords, categories: dict[str, Category], winners: set[str], height_mm: float, fonts: Path,
 ) -> tuple[list[LegendRow], Box]:
     """Legend rows, bottom left, where the map of Russia leaves the page empty (south of Siberia)."""
     entries: list[tuple[str, str, str]] = [
@@ -280,7 +299,7 @@ def _path(polygons: Iterable[Polygon]) -> str:
     return "".join(parts)
 
 
-def _description(collection: Collection, worldview: Worldview) -> str:
+def _description(collection: MapRecords, worldview: Worldview) -> str:
     regions = collection.geography.regions
     names = ", ".join(f"{number} — {region.name}" for number, region in enumerate(regions, start=1))
     view = "по Конституции Российской Федерации" if worldview == "ru" else "по международным источникам"

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from importlib.metadata import version
@@ -25,6 +25,8 @@ from .write import replace_file
 
 _FILE_URL = re.compile(r"""file://[^"'()\s<>]+""")
 _FORMAT = "3"  # bump when LaidOut changes shape
+INPUTS_FILE = "inputs.json"
+"""Where `KnownLayouts` keeps the layout key of each part's inputs, in the edition's cache folder."""
 
 
 @dataclass(frozen=True)
@@ -73,15 +75,84 @@ def project_fingerprint(paths: ProjectPaths) -> str:
     return digest.hexdigest()
 
 
-def layout_key(fingerprint: str, html: str, *details: str) -> str:
-    """The key of one layout: the fingerprint, its HTML, the files the HTML names and any other detail."""
+def layout_key(fingerprint: str, html: str, *details: str, files: Mapping[str, str] | None = None) -> str:
+    """The key of one layout: the fingerprint, its HTML, the files the HTML names (``files``, as
+    `named_files` gives them, when already read) and any other detail."""
     digest = hashlib.sha256(fingerprint.encode())
     for detail in (*details, html):
         digest.update(b"\0" + detail.encode())
-    for url in sorted(set(_FILE_URL.findall(html))):
-        path = Path(unquote(urlsplit(url).path))
-        digest.update(b"\0" + url.encode() + b"\0" + (path.read_bytes() if path.is_file() else b"missing"))
+    for url, file_digest in sorted((named_files(html) if files is None else files).items()):
+        digest.update(b"\0" + url.encode() + b"\0" + file_digest.encode())
     return digest.hexdigest()[:40]
+
+
+def named_files(html: str) -> dict[str, str]:
+    """The files an HTML names (its pictures), each with a digest of its bytes."""
+    return {url: _file_digest(Path(unquote(urlsplit(url).path))) for url in set(_FILE_URL.findall(html))}
+
+
+def _file_digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else "missing"
+
+
+class EditionRecords:
+    """Digests of an edition's records, read once per build: what a part's layout is made from, besides
+    the project (the fingerprint) and the files its HTML names."""
+
+    def __init__(self, directory: Path) -> None:
+        self.files = {path.relative_to(directory).as_posix(): _file_digest(path)
+                      for path in sorted(directory.rglob("*.yaml"))}
+        self.edition = _joined(f"{name}:{digest}" for name, digest in self.files.items()
+                               if not name.startswith("practices/"))
+        """All but the practices: what every part shows besides the practices it shows."""
+
+    def practice(self, practice_id: str) -> str:
+        return self.files.get(f"practices/{practice_id}.yaml", "missing")
+
+
+def inputs_key(*inputs: str) -> str:
+    """A digest of what a part's HTML is made from, for `KnownLayouts`."""
+    return _joined(inputs)
+
+
+def _joined(parts: Iterable[str]) -> str:
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()
+
+
+class KnownLayouts:
+    """The layout key that each part's inputs gave in the last build, kept in one file per edition, so that
+    a part whose inputs did not change is not templated again only to learn its key.
+
+    A part's inputs are a digest of everything its HTML is made from (see `render_book`), but the files
+    the HTML names: those are read again each time and compared by digest, as the layout key reads them.
+    """
+
+    def __init__(self, file: Path) -> None:
+        self.file = file
+        try:
+            last = json.loads(file.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            last = {}
+        self.last: dict[str, object] = last if isinstance(last, dict) else {}
+        self.now: dict[str, tuple[str, dict[str, str]]] = {}
+
+    def key(self, inputs: str) -> str | None:
+        """The layout key these inputs gave, if the files its HTML named are as they were."""
+        entry = self.now.get(inputs) or self.last.get(inputs)
+        match entry:
+            case [str() as key, dict() as files] if all(
+                    isinstance(digest, str) and _file_digest(Path(unquote(urlsplit(url).path))) == digest
+                    for url, digest in files.items()):
+                self.now[inputs] = (key, files)
+                return key
+        return None
+
+    def learn(self, inputs: str, key: str, files: dict[str, str]) -> None:
+        self.now[inputs] = (key, files)
+
+    def save(self) -> None:
+        """Keeps the inputs this build asked for, so that the file does not grow with every edit."""
+        replace_file(self.file, json.dumps(self.now, ensure_ascii=False).encode())
 
 
 class LayoutCache:

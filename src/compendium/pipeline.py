@@ -17,7 +17,7 @@ from pathlib import Path
 from .book import Book
 from .draft_fields import sources_digest
 from .errors import CompendiumError, SourceProblems
-from .geography_map import draw_geography_map
+from .geography_map import MapRecords, draw_geography_map
 from .import_docx import FileEdit, ImportPlan, check_edits, file_edits, plan_import, read_draft
 from .layout_cache import DrawingCache
 from .load import load_edition
@@ -127,9 +127,11 @@ def _render(collection: Collection, paths: ProjectPaths, profiles: Sequence[str]
 
     drawings = DrawingCache(cache_folder / "drawings", paths)
 
-    def map_png(width_mm: float) -> bytes:  # drawing and compressing a 300 dpi PNG takes half a second
-        drawn = draw_geography_map(collection, paths, width_mm)
-        return drawings.get(f"{drawn.svg}\0{MAP_PNG_DPI}", lambda: drawn.png(paths.fonts, MAP_PNG_DPI))
+    map_records = MapRecords.of(collection)
+
+    def map_png(width_mm: float) -> bytes:  # placing the markers and making a 300 dpi PNG take a second
+        return drawings.get(f"{map_records!r}\0{width_mm}\0{MAP_PNG_DPI}", lambda: draw_geography_map(
+            map_records, paths, width_mm).png(paths.fonts, MAP_PNG_DPI))
 
     def draft_and_map(pages: dict[str, int]) -> tuple[bytes, bytes]:  # every profile places the sections alike
         log.info("Drawing the map as PNG and writing the Word draft")

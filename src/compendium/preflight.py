@@ -7,7 +7,6 @@ the end of a build) and for programs (preflight.json).
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import os
@@ -189,23 +188,19 @@ class PdfReadings:
     """Reads PDFs back with poppler and qpdf, several at once (the readers are processes), each as soon
     as it is made, so that the books are read while the Word draft is still being written.
 
-    Readings are kept in the folder ``kept`` by the PDF's digest and the reader: a layout that did not
-    change between builds is the same bytes, and is not read again.
+    Readings are kept in the folder ``kept`` by the PDF's name and the reader. The PDFs read here are the
+    layout cache's, each named by a digest of all it is made from (`layout_cache`), so a name is only
+    ever one content: a layout that did not change between builds is not read again, nor hashed.
     """
 
     def __init__(self, kept: Path) -> None:
         self.kept = kept
         self.pool = ThreadPoolExecutor(max_workers=os.cpu_count() or 1)
         self.reading: dict[str, Future[PdfReading]] = {}
-        self.digests: dict[Path, str] = {}
-        """By path: the PDFs read here are the layout cache's, which never change once written."""
 
     def start(self, path: Path, role: PdfRole) -> list[str]:
         """Starts reading ``path`` for what a PDF of this role is read for; gives the readings' names."""
-        if path not in self.digests:
-            self.digests[path] = hashlib.sha256(path.read_bytes()).hexdigest()[:40]
-        digest = self.digests[path]
-        names = [f"{digest}.{reader}.json" for reader in READERS[role]]
+        names = [f"{path.stem}.{reader}.json" for reader in READERS[role]]
         for name, reader in zip(names, READERS[role], strict=True):
             if name not in self.reading:
                 self.reading[name] = self.pool.submit(self._read, path, reader, name)

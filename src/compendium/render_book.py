@@ -27,7 +27,18 @@ from typing import Any, Generic, Literal, NamedTuple, TypeVar
 from .book import Book, planned_pages
 from .book_html import PROFILES, SCREEN, BookTemplate, Profile
 from .errors import CompendiumError, Problem, SourceProblems
-from .layout_cache import LaidOut, LayoutCache, LayoutJob, layout_key, project_fingerprint
+from .layout_cache import (
+    INPUTS_FILE,
+    EditionRecords,
+    KnownLayouts,
+    LaidOut,
+    LayoutCache,
+    LayoutJob,
+    inputs_key,
+    layout_key,
+    named_files,
+    project_fingerprint,
+)
 from .model import Collection
 from .paths import ProjectPaths
 from .progress import COUNT_LOGGER
@@ -120,11 +131,12 @@ class LayoutRunner:
         if self._pool is None:
             return
         running, extra = {future for future in busy if not future.done()}, set()
-        start = next(spare, None)
-        while running and start is not None:
+        while running:  # spare work is drawn only when a worker is idle: making a piece of it costs templating
             if len(running) + len(extra) < self.workers:
-                extra.add(start())
                 start = next(spare, None)
+                if start is None:
+                    return
+                extra.add(start())
             else:
                 finished, _ = wait(running | extra, return_when=FIRST_COMPLETED)
                 running, extra = running - finished, extra - finished
@@ -214,7 +226,7 @@ def _frames_and_spreads(parts: _Parts, book: Book, profiles: Sequence[Profile], 
     which start on them. Should a printed number have moved a section (a wider number breaking a
     line), both are laid out again with the pages found; what did not move comes from the cache.
     """
-    frame = replace(book, part="frame")
+    frame = book.frame()
     # every profile's pages flow alike (print adds only bleed, and sheet padding after the last spread)
     found = parts.lay_out("frames with placeholder page numbers", [Part(profiles[0], frame, written=False)],
                           meanwhile=_spreads(book, profiles, titles, parts.likely_pages(book)))
@@ -278,8 +290,7 @@ def _pages_beyond_the_stand_in(book: Book) -> int:
 
 def _spreads(book: Book, profiles: Sequence[Profile], titles: dict[str, str], pages: Mapping[str, int]) -> list[Part]:
     """Every profile's spreads, each starting on its page."""
-    return [Part(profile, replace(book, part="spreads", practices=(practice,),
-                                  first_page=pages[f"practice-{practice.id}"]), practice.id, titles[practice.id])
+    return [Part(profile, book.spread(practice, pages[f"practice-{practice.id}"]), practice.id, titles[practice.id])
             for profile in profiles for practice in book.practices]
 
 
@@ -320,6 +331,8 @@ class _Parts:
                  runner: LayoutRunner) -> None:
         self.collection, self.paths, self.made, self.runner = collection, paths, made, runner
         self.fingerprint = project_fingerprint(paths)
+        self.records = EditionRecords(collection.directory)
+        self.known = KnownLayouts(cache_folder / INPUTS_FILE)
         self.caches: dict[str, LayoutCache] = {}
         self.templates: dict[str, BookTemplate] = {}
         self.cache_folder = cache_folder
@@ -336,7 +349,7 @@ class _Parts:
         missing = [(cache, key, job) for cache, key, job in keyed if found[key] is None]
         log.info("%d of %d %s to lay out; %d from the cache", len(missing), len(keyed), what,
                  len(keyed) - len(missing))
-        laying_out = [self.started.pop(key, None) or self.runner.submit(_lay_out, job) for _, key, job in missing]
+        laying_out = [self.started.pop(key, None) or self.runner.submit(_lay_out, job()) for _, key, job in missing]
         if once_started is not None:
             once_started()
         self.runner.while_busy(laying_out, self._spare(meanwhile))
@@ -359,15 +372,45 @@ class _Parts:
     def remember_pages(self, pages: Mapping[str, int]) -> None:
         replace_file(self.cache_folder / PAGES_FILE, json.dumps(dict(pages)).encode())
 
-    def _job(self, part: Part) -> tuple[LayoutCache, str, LayoutJob]:
-        cache = self._cache(part.profile)
+    def _job(self, part: Part) -> tuple[LayoutCache, str, Callable[[], LayoutJob]]:
+        """The part's layout key, and its job to lay it out. A part whose inputs gave a layout that the cache
+        still has, or that is being laid out on a guess, is not templated: its job is made only if asked for."""
+        cache, inputs = self._cache(part.profile), self._inputs(part)
+        known = self.known.key(inputs)
+        if known is not None and (cache.has(known) or known in self.started):
+            return cache, known, partial(self._templated, part, cache, inputs, known)
+        key, job = self._templated(part, cache, inputs)
+        return cache, key, lambda: job
+
+    def _templated(self, part: Part, cache: LayoutCache, inputs: str, known: str | None = None
+                   ) -> tuple[str, LayoutJob]:
         html = self._template(part.profile).render(part.book)
+        files = named_files(html)
         key = layout_key(self.fingerprint, html, part.profile.name, self.made.isoformat(), part.title or "",
-                         str(part.written))
+                         str(part.written), files=files)
+        if known is not None and key != known:
+            raise CompendiumError(f"a layout's inputs did not name all its HTML is made from ({part.book.part}, "
+                                  f"{part.spread_of or 'frame'}); delete {self.cache_folder} and report this")
+        self.known.learn(inputs, key, files)
         job = LayoutJob(html, part.profile, self.made, self.paths, self.collection.directory,
                         cache.pdf_path(key) if part.written else None, part.spread_of, part.title,
                         _pages_beyond_the_stand_in(part.book) if part.book.part == "frame" else 0)
-        return cache, key, job
+        return key if known is None else known, job
+
+    def _inputs(self, part: Part) -> str:
+        """A digest of all the part's HTML is made from but the files it names: the project, the date, the
+        profile, the title, the records the part shows and where it stands in the book. A spread shows the
+        edition and its own practice (`Book.spread`); the frame, the edition and every practice as listed
+        (`Book.frame`)."""
+        book = part.book
+        if book.part == "spreads":
+            shown = [self.records.edition, *(self.records.practice(practice.id) for practice in book.practices)]
+            placed = str(book.first_page)
+        else:  # the frame: every record but the practices, which it shows as listed (Book.frame)
+            shown = [self.records.edition, repr(book.practices)]
+            placed = json.dumps(dict(book.pages), sort_keys=True)
+        return inputs_key(self.fingerprint, str(self.collection.directory), self.made.isoformat(), part.profile.name,
+                          part.title or "", str(part.written), book.part, placed, *shown)
 
     def _spare(self, parts: Sequence[Part]) -> Iterator[Callable[[], Future[LaidOut]]]:
         """Parts laid out on a guess, started one by one; ``lay_out`` takes them over if asked for them."""
@@ -376,8 +419,8 @@ class _Parts:
             if key not in self.started and not cache.has(key):
                 yield partial(self._start, key, job)
 
-    def _start(self, key: str, job: LayoutJob) -> Future[LaidOut]:
-        self.started[key] = self.runner.submit(_lay_out, job)
+    def _start(self, key: str, job: Callable[[], LayoutJob]) -> Future[LaidOut]:
+        self.started[key] = self.runner.submit(_lay_out, job())
         return self.started[key]
 
     def merge(self, books: dict[str, tuple[LaidOut, dict[str, LaidOut]]]) -> Callable[[], list[Path]]:
@@ -412,6 +455,7 @@ class _Parts:
     def forget_the_rest(self) -> None:
         for cache in self.caches.values():
             cache.keep_only_used()
+        self.known.save()
 
     def _template(self, profile: Profile) -> BookTemplate:
         if profile.name not in self.templates:
