@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 
 import jinja2
 from markupsafe import Markup, escape
@@ -59,10 +60,19 @@ _NO_BREAK_AFTER_QUOTE = "» ("
 _BREAK_AFTER_QUOTE = "» \u200b("
 
 
-def template_environment(paths: ProjectPaths) -> jinja2.Environment:
-    """Jinja2 over layouts/pdf: autoescaped, strict about undefined names, with the typography helpers."""
+def template_environment(paths: ProjectPaths, compiled: Path | None = None) -> jinja2.Environment:
+    """Jinja2 over layouts/pdf: autoescaped, strict about undefined names, with the typography helpers.
+
+    With ``compiled``, the templates are compiled once and kept there (by name and source) for every
+    profile and build: compiling them takes longer than rendering a spread.
+    """
+    compiled_templates = None
+    if compiled is not None:
+        compiled.mkdir(parents=True, exist_ok=True)
+        compiled_templates = jinja2.FileSystemBytecodeCache(str(compiled))
     environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(paths.layouts / "pdf"),
+        bytecode_cache=compiled_templates,
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -109,7 +119,8 @@ def render_html(book: Book, collection: Collection, paths: ProjectPaths, profile
 class BookTemplate:
     """The templates of layouts/pdf, loaded once for one profile and rendered for each part of the book."""
 
-    def __init__(self, collection: Collection, paths: ProjectPaths, profile: Profile) -> None:
+    def __init__(self, collection: Collection, paths: ProjectPaths, profile: Profile,
+                 compiled: Path | None = None) -> None:
         colours = load_palette(paths.palette).css(profile.colour_space)
 
         def geography_map(width_mm: float) -> Markup:
@@ -121,7 +132,7 @@ class BookTemplate:
 
         self.part = "whole"
 
-        self.environment = template_environment(paths)
+        self.environment = template_environment(paths, compiled)
         self.environment.globals.update(  # globals reach imported macros too
             colours=colours, profile=profile, geography_map=geography_map,
             edition_file=lambda name: (collection.directory / name).resolve().as_uri())

@@ -459,7 +459,8 @@ class _Parts:
 
     def _template(self, profile: Profile) -> BookTemplate:
         if profile.name not in self.templates:
-            self.templates[profile.name] = BookTemplate(self.collection, self.paths, profile)
+            self.templates[profile.name] = BookTemplate(self.collection, self.paths, profile,
+                                                        self.cache_folder / "templates")
         return self.templates[profile.name]
 
     def _cache(self, profile: Profile) -> LayoutCache:
