@@ -12,7 +12,6 @@ import ctypes
 import gc
 import json
 import logging
-import multiprocessing
 import os
 import sys
 import threading
@@ -42,6 +41,7 @@ from .layout_cache import (
 from .model import Collection
 from .paths import ProjectPaths
 from .progress import COUNT_LOGGER
+from .workers import CONTEXT as WORKER_SERVER
 from .write import replace_file
 
 T = TypeVar("T")
@@ -52,12 +52,6 @@ PAGES_FILE = "pages.json"
 """Where the sections fell in the edition's last build, in its cache folder: the next build's guess."""
 log = logging.getLogger("compendium")
 counts = logging.getLogger(COUNT_LOGGER)
-# Workers start from a clean server process that has WeasyPrint and pikepdf loaded already, rather than
-# forking this one, which may hold font and layout state (in `watch`, say). This process never loads
-# them: it templates, writes the draft and checks, some 40 MB lighter.
-_WORKERS = multiprocessing.get_context("forkserver" if sys.platform == "linux" else "spawn")
-if sys.platform == "linux":
-    _WORKERS.set_forkserver_preload(["compendium.render_pdf", "compendium.assemble_pdf", "compendium.render_book"])
 _LIBC = ctypes.CDLL(None) if sys.platform == "linux" else None
 
 
@@ -103,7 +97,7 @@ class LayoutRunner:
 
     def __init__(self, workers: int | None = None) -> None:
         self.workers = workers or len(os.sched_getaffinity(0))
-        self._pool = ProcessPoolExecutor(self.workers, mp_context=_WORKERS) if self.workers > 1 else None
+        self._pool = ProcessPoolExecutor(self.workers, mp_context=WORKER_SERVER) if self.workers > 1 else None
         # Starting a worker waits for the server to have imported WeasyPrint, half a second: a thread waits
         # for it while this one loads the sources
         self._starting = threading.Thread(target=self._start_workers, daemon=True)
