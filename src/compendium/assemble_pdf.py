@@ -183,6 +183,10 @@ class _FaceUse(NamedTuple):
     widths: dict[int, bytes]
     unicode: dict[bytes, bytes]
 
+    def described(self) -> list[Template]:
+        """How the face is described: what the book writes of it if this layout is the first to use it."""
+        return [self.encoding, *self.descendant.values(), *self.descriptor.values()]
+
 
 class PreparedPart(NamedTuple):
     """A layout's objects as the book takes them, numbered within the layout, made once when the layout is
@@ -391,8 +395,7 @@ class _Copier:
         outside = [template for _, template in parent_tree] + [template for *_, template in destinations] + [
             template for fields in bookmarks for _, template in fields]
         reached = {slot for _, slots in outside for slot in slots if slot >= 0} | set(roots)
-        described = [template for face in faces
-                     for template in (face.encoding, *face.descendant.values(), *face.descriptor.values())]
+        described = [template for face in faces for template in face.described()]
         leaves_only = not any(slot >= 0 for item in self.made if item.identity is not None for slot in item.slots) \
             and not any(slot >= 0 for _, slots in described for slot in slots)
         return PreparedPart(tuple(self.made), tuple(self.externals), tuple(sorted(self.given.items())),
@@ -577,7 +580,7 @@ class _Merge:
             table[slot] = number if in_the_book else table[number]
         for slot in written:
             item = part.objects[slot]
-            body = item.body % tuple(map(table.__getitem__, item.slots))
+            body = _filled((item.body, item.slots), table)
             if item.stream:
                 if item.identity is not None:
                     self.shared_streams.setdefault(item.identity, table[slot])
@@ -630,8 +633,7 @@ class _Merge:
 
         if part.leaves_only:
             return [slot for slot in range(len(part.objects)) if not stands_for(slot)], standing_for
-        described = [template for face in new_faces
-                     for template in (face.encoding, *face.descendant.values(), *face.descriptor.values())]
+        described = [template for face in new_faces for template in face.described()]
         queue = deque(dict.fromkeys([*part.roots, *(slot for _, slots in described for slot in slots if slot >= 0)]))
         seen, written = set(queue), []
         while queue:

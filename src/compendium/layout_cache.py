@@ -88,7 +88,11 @@ def layout_key(fingerprint: str, html: str, *details: str, files: Mapping[str, s
 
 def named_files(html: str) -> dict[str, str]:
     """The files an HTML names (its pictures), each with a digest of its bytes."""
-    return {url: _file_digest(Path(unquote(urlsplit(url).path))) for url in set(_FILE_URL.findall(html))}
+    return {url: _file_digest(_path_of(url)) for url in set(_FILE_URL.findall(html))}
+
+
+def _path_of(url: str) -> Path:
+    return Path(unquote(urlsplit(url).path))
 
 
 def _file_digest(path: Path) -> str:
@@ -141,7 +145,7 @@ class KnownLayouts:
         entry = self.now.get(inputs) or self.last.get(inputs)
         match entry:
             case [str() as key, dict() as files] if all(
-                    isinstance(digest, str) and _file_digest(Path(unquote(urlsplit(url).path))) == digest
+                    isinstance(digest, str) and _file_digest(_path_of(url)) == digest
                     for url, digest in files.items()):
                 self.now[inputs] = (key, files)
                 return key
