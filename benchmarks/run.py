@@ -14,7 +14,9 @@ and, besides, the per-practice PDFs, the Word draft, the map and the preflight.
 from __future__ import annotations
 
 import argparse
+import ctypes
 import os
+import platform
 import shutil
 import subprocess
 import sys
@@ -109,13 +111,15 @@ HEADER = ["N", "pages", "full build s", "peak RSS MB", "peak PSS MB", "pages/s",
 
 
 def measure(command: list[str], cwd: Path) -> Run:
-    """Wall time and the peaks of the summed RSS and PSS of the process and all its children."""
+    """Wall time and the peaks of the summed RSS and PSS of the process and all its children, each address
+    space counted once (`_shares_parent_memory`)."""
     started = time.perf_counter()
     process = psutil.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     peak_rss = peak_pss = 0
     while process.poll() is None:
         try:
-            tree = [(member.memory_info().rss, _pss(member)) for member in (process, *process.children(recursive=True))]
+            tree = [(member.memory_info().rss, _pss(member)) for member in (process, *process.children(recursive=True))
+                    if not _shares_parent_memory(member)]
             peak_rss = max(peak_rss, sum(rss for rss, _ in tree))
             peak_pss = max(peak_pss, sum(pss for _, pss in tree))
         except (psutil.Error, OSError):
@@ -125,6 +129,20 @@ def measure(command: list[str], cwd: Path) -> Run:
     if process.returncode != 0:
         raise SystemExit(f"{' '.join(command)} failed:\n{process.stderr.read().decode()}")
     return Run(seconds, peak_rss / 2**20, peak_pss / 2**20)
+
+
+_KCMP = {"x86_64": 312, "aarch64": 272}.get(platform.machine())
+"""The number of the kcmp system call, which tells whether two processes share their memory."""
+KCMP_VM = 1
+_LIBC = ctypes.CDLL(None, use_errno=True)
+
+
+def _shares_parent_memory(process: psutil.Process) -> bool:
+    """True for a child started by vfork that has not yet run its program: until then it is its parent's
+    address space under a second pid, and its RSS is its parent's (the build starts its PDF readers so,
+    by subprocess). Counting it would add the building process again for as long as a sample lasts."""
+    parent = process.ppid()
+    return _KCMP is not None and parent > 1 and _LIBC.syscall(_KCMP, parent, process.pid, KCMP_VM, 0, 0) == 0
 
 
 def _pss(process: psutil.Process) -> int:

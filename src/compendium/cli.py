@@ -12,11 +12,11 @@ from pathlib import Path
 import click
 
 from . import progress
-from .book_html import PROFILES
 from .errors import CompendiumError, SourceProblems, display_path
 from .paths import ProjectPaths
 from .pipeline import build as build_edition
 from .pipeline import import_draft, load_collection, write_sources
+from .profiles import PROFILES
 from .schema import write_schemas
 from .watch import watch, watched_folders
 

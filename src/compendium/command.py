@@ -1,9 +1,10 @@
-"""The `compendium` command: the layout workers' server starts first, then the command line loads."""
+"""The `compendium` command: the layout workers start first, then the command line loads."""
 
 from __future__ import annotations
 
 import sys
 
+from .paths import ProjectPaths
 from .workers import start_early
 
 LAYING_OUT = {"build", "watch"}
@@ -11,7 +12,11 @@ LAYING_OUT = {"build", "watch"}
 
 def main() -> None:
     if LAYING_OUT & set(sys.argv[1:]):
-        start_early()
-    from .cli import main as command_line  # the whole pipeline: the server loads WeasyPrint meanwhile
+        try:
+            paths: ProjectPaths | None = ProjectPaths.locate()
+        except FileNotFoundError:
+            paths = None  # the command line says so, once loaded
+        start_early(paths)
+    from .cli import main as command_line  # the whole pipeline: the workers load WeasyPrint meanwhile
 
     command_line()

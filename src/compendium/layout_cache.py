@@ -19,8 +19,8 @@ from importlib.metadata import version
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from .book_html import Profile
 from .paths import ProjectPaths
+from .profiles import Profile
 from .write import replace_file
 
 _FILE_URL = re.compile(r"""file://[^"'()\s<>]+""")

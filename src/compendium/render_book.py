@@ -8,24 +8,20 @@ the parts whose HTML changed are laid out again, and the merge gives the same by
 
 from __future__ import annotations
 
-import ctypes
-import gc
 import json
 import logging
-import os
-import sys
-import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import partial
 from pathlib import Path
 from typing import Any, Generic, Literal, NamedTuple, TypeVar
 
+from . import workers
 from .book import Book, planned_pages
-from .book_html import PROFILES, SCREEN, BookTemplate, Profile
-from .errors import CompendiumError, Problem, SourceProblems
+from .book_html import BookTemplate
+from .errors import CompendiumError, SourceProblems
 from .layout_cache import (
     INPUTS_FILE,
     EditionRecords,
@@ -40,8 +36,8 @@ from .layout_cache import (
 )
 from .model import Collection
 from .paths import ProjectPaths
+from .profiles import PROFILES, SCREEN, Profile
 from .progress import COUNT_LOGGER
-from .workers import CONTEXT as WORKER_SERVER
 from .write import replace_file
 
 T = TypeVar("T")
@@ -52,7 +48,6 @@ PAGES_FILE = "pages.json"
 """Where the sections fell in the edition's last build, in its cache folder: the next build's guess."""
 log = logging.getLogger("compendium")
 counts = logging.getLogger(COUNT_LOGGER)
-_LIBC = ctypes.CDLL(None) if sys.platform == "linux" else None
 
 
 PdfRole = Literal["practice", "part", "book"]
@@ -92,26 +87,18 @@ class RenderedBook:
 
 
 class LayoutRunner:
-    """Lays out jobs on worker processes, one per core, started when the runner is made so that they are
-    ready by the time the first job is; with a single core, jobs are laid out in this process."""
+    """Lays out one build's jobs on the process's workers (`workers`), one per core; with a single core,
+    jobs are laid out in this process. Jobs of its own that have not started when it closes are cancelled."""
 
-    def __init__(self, workers: int | None = None) -> None:
-        self.workers = workers or len(os.sched_getaffinity(0))
-        self._pool = ProcessPoolExecutor(self.workers, mp_context=WORKER_SERVER) if self.workers > 1 else None
-        # Starting a worker waits for the server to have imported WeasyPrint, half a second: a thread waits
-        # for it while this one loads the sources
-        self._starting = threading.Thread(target=self._start_workers, daemon=True)
-        self._starting.start()
-
-    def _start_workers(self) -> None:
-        if self._pool is not None:
-            for _ in range(self.workers):
-                self._pool.submit(int)
+    def __init__(self, count: int | None = None) -> None:
+        self.workers = count or workers.cores()
+        self._submitted: list[Future[Any]] = []
 
     def submit(self, work: Callable[..., T], *arguments: Any) -> Future[T]:
         """Starts ``work`` on a worker; without workers, does it now."""
-        if self._pool is not None:
-            return self._pool.submit(work, *arguments)
+        if self.workers > 1:
+            self._submitted.append(workers.submit(work, *arguments))
+            return self._submitted[-1]
         done: Future[T] = Future()
         try:
             done.set_result(work(*arguments))
@@ -122,7 +109,7 @@ class LayoutRunner:
     def while_busy(self, busy: Sequence[Future[Any]], spare: Iterator[Callable[[], Future[Any]]]) -> None:
         """Starts spare work on the workers ``busy`` leaves idle, one piece as another ends, until ``busy``
         is done or the spare work runs out."""
-        if self._pool is None:
+        if self.workers == 1:
             return
         running, extra = {future for future in busy if not future.done()}, set()
         while running:  # spare work is drawn only when a worker is idle: making a piece of it costs templating
@@ -139,9 +126,8 @@ class LayoutRunner:
         return self
 
     def __exit__(self, *_: object) -> None:
-        self._starting.join()
-        if self._pool is not None:
-            self._pool.shutdown(cancel_futures=True)
+        for future in self._submitted:
+            future.cancel()  # the workers stay for the next build, free of this one's leftovers
 
 
 class Part(NamedTuple):
@@ -179,7 +165,7 @@ def render_books(collection: Collection, paths: ProjectPaths, profiles: Sequence
                        if not all(laid_out[name][practice.id].fits for name in profiles)]
         if overflowing:
             measuring = replace(book, practices=tuple(overflowing), part="measure")
-            raise SourceProblems(runner.submit(_measure_overflow, measuring, collection, paths).result())
+            raise SourceProblems(runner.submit(workers.measure_overflow, measuring, collection, paths).result())
         log.info("Step 4 - Merging the spreads into each book")
         merged = parts.merge({profile.name: (frames[profile.name], laid_out[profile.name]) for profile in chosen})
         made_of = {profile.name: _parts_of(frames[profile.name], laid_out[profile.name], book) for profile in chosen}
@@ -304,7 +290,7 @@ class _Alongside(Generic[T]):
         try:
             return self.work(pages)
         finally:
-            _give_back_free_pages()  # the draft's XML trees are gone: their pages go to the layouts
+            workers.give_back_free_pages()  # the draft's XML trees are gone: their pages go to the layouts
 
     def result(self, pages: dict[str, int]) -> T:
         if self.started is not None and self.started[0] == pages:
@@ -343,7 +329,8 @@ class _Parts:
         missing = [(cache, key, job) for cache, key, job in keyed if found[key] is None]
         log.info("%d of %d %s to lay out; %d from the cache", len(missing), len(keyed), what,
                  len(keyed) - len(missing))
-        laying_out = [self.started.pop(key, None) or self.runner.submit(_lay_out, job()) for _, key, job in missing]
+        laying_out = [self.started.pop(key, None) or self.runner.submit(workers.lay_out, job())
+                      for _, key, job in missing]
         if once_started is not None:
             once_started()
         self.runner.while_busy(laying_out, self._spare(meanwhile))
@@ -414,7 +401,7 @@ class _Parts:
                 yield partial(self._start, key, job)
 
     def _start(self, key: str, job: Callable[[], LayoutJob]) -> Future[LaidOut]:
-        self.started[key] = self.runner.submit(_lay_out, job())
+        self.started[key] = self.runner.submit(workers.lay_out, job())
         return self.started[key]
 
     def merge(self, books: dict[str, tuple[LaidOut, dict[str, LaidOut]]]) -> Callable[[], list[Path]]:
@@ -429,7 +416,7 @@ class _Parts:
             if cache.get(key) is None:
                 in_order = sorted(spreads, key=lambda practice_id: frame.anchors[f"practice-{practice_id}"])
                 first_page = frame.anchors[f"practice-{in_order[0]}"] if in_order else 0
-                merging.append(self.runner.submit(_merge_book, frame.pdf, first_page - 1,
+                merging.append(self.runner.submit(workers.merge_book, frame.pdf, first_page - 1,
                                                   [spreads[practice_id].pdf for practice_id in in_order],
                                                   self.paths.fonts, profile.whole_fonts, book.pdf,
                                                   self.cache_folder / "fonts" / name))
@@ -461,48 +448,3 @@ class _Parts:
         if profile.name not in self.caches:
             self.caches[profile.name] = LayoutCache(self.cache_folder / profile.name)
         return self.caches[profile.name]
-
-
-# What the workers run. WeasyPrint and pikepdf are imported there, from the server they are forked from;
-# with a single core the work runs here, and they are imported then.
-
-def _lay_out(job: LayoutJob) -> LaidOut:
-    from .render_pdf import lay_out_part
-
-    try:
-        return lay_out_part(job)
-    finally:
-        _return_free_memory()
-
-
-def _measure_overflow(book: Book, collection: Collection, paths: ProjectPaths) -> list[Problem]:
-    from .render_pdf import measure_overflow
-
-    return measure_overflow(book, collection, paths)
-
-
-def _merge_book(frame: Path, stub_index: int, spreads: list[Path], fonts: Path, whole_fonts: bool, book: Path,
-                kept_fonts: Path) -> None:
-    from .assemble_pdf import merge_spreads
-
-    try:
-        merge_spreads(frame, stub_index, spreads, fonts, whole_fonts, book, kept_fonts)
-    finally:
-        _return_free_memory()
-
-
-def _return_free_memory() -> None:
-    """Gives a worker's free heap back to the system: a long frame's layout or a merge leaves the heap
-    large, and what follows needs far less.
-
-    What survives a collection in a worker is what it keeps (modules, the parsed stylesheet, fonts), so
-    it is frozen out of later collections: each one then looks only at the last job's objects, a few
-    milliseconds instead of some 50, a sixth of a spread's layout."""
-    _give_back_free_pages()
-    gc.freeze()
-
-
-def _give_back_free_pages() -> None:
-    gc.collect()
-    if _LIBC is not None:
-        _LIBC.malloc_trim(0)

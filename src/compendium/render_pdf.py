@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pydyf
 from weasyprint import CSS, HTML
@@ -23,14 +24,16 @@ from weasyprint.formatting_structure import boxes
 from weasyprint.text.fonts import FontConfiguration
 
 from .assemble_pdf import keep_prepared_spread
-from .book import Book
-from .book_html import SCREEN, TEMPLATE, Profile, render_html
 from .errors import CompendiumError, Problem
 from .layout_cache import LaidOut, LayoutJob
-from .model import Collection, Practice, SourceLocation
 from .paths import ProjectPaths
+from .profiles import SCREEN, TEMPLATE, Profile
 from .resources import RestrictedFetcher, check_layout_files
 from .write import replace_file
+
+if TYPE_CHECKING:
+    from .book import Book
+    from .model import Collection, Practice, SourceLocation
 
 PX_PER_MM = 96 / 25.4
 PT_PER_MM = 72 / 25.4
@@ -38,11 +41,14 @@ STYLESHEET = "book.css"
 PADDING_ANCHOR = "padding-pages"
 OVERFLOW_TOLERANCE_PX = 1.5
 _RANDOM_DOCUMENT_ID = re.compile(rb"xmp\.did:[0-9a-f-]{36}")
+log = logging.getLogger("compendium")
 PAGES_PER_SHEET = 4  # a folded sheet is four pages: the printed book's page count is a multiple of this
 
 
 def lay_out(book: Book, collection: Collection, paths: ProjectPaths, profile: Profile = SCREEN) -> Document:
     """Runs WeasyPrint on the book, or on the part of it ``book.part`` names."""
+    from .book_html import render_html  # the workers lay out HTML templated elsewhere: only this templates
+
     return lay_out_html(render_html(book, collection, paths, profile), paths, collection.directory, profile)
 
 
@@ -88,6 +94,23 @@ def _stylesheet(paths: ProjectPaths, name: str, fetcher: RestrictedFetcher, font
                 color_profiles: dict[str, object]) -> CSS:
     return CSS(filename=paths.layouts / "pdf" / name, url_fetcher=fetcher, font_config=font_config,
                color_profiles=color_profiles)
+
+
+WARM_UP_HTML = (
+    '<html lang="ru"><body><h1>Лучшая практика</h1><p>межмуниципального <b>взаимодействия</b> '
+    "<i>2022–2023</i></p></body></html>")
+
+
+def warm_up(paths: ProjectPaths) -> None:
+    """Lays out and writes a line of text with the book's stylesheet, to be thrown away: a worker's first
+    layout would otherwise also pay for parsing the stylesheet, loading the fonts and importing what
+    WeasyPrint imports only when it first writes, half a second after an edit.
+
+    A problem here is left for the real layout to report, with its context."""
+    try:
+        _written(lay_out_html(WARM_UP_HTML, paths, paths.layouts, SCREEN), SCREEN)
+    except Exception as error:  # a warm-up only saves time: the job it precedes reports the problem
+        log.debug("warming up the layout failed: %s", error)
 
 
 def lay_out_part(job: LayoutJob) -> LaidOut:
