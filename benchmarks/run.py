@@ -56,9 +56,10 @@ from dataclasses import replace
 from pathlib import Path
 from pypdf import PdfReader
 from compendium.book import Book
+from compendium.book_html import render_html
 from compendium.paths import ProjectPaths
 from compendium.pipeline import load_collection
-from compendium.book_html import PROFILES, render_html
+from compendium.profiles import PROFILES
 paths = ProjectPaths(Path(sys.argv[1]))
 collection = load_collection(Path(sys.argv[2]), paths)
 built = PdfReader(sys.argv[4])
