@@ -28,7 +28,7 @@ from pathlib import Path
 from compendium import workers
 from compendium.paths import ProjectPaths
 paths = ProjectPaths(Path(sys.argv[2]))
-workers.start_early(paths)
+workers.start_early(paths, for_one_build=False)
 from compendium.pipeline import build
 build(Path(sys.argv[1]), paths, output_root=Path(sys.argv[3]))
 parents = {workers.submit(eval, "__import__('os').getppid()").result() for _ in range(8)}
@@ -45,6 +45,32 @@ def test_the_commands_workers_are_its_own_and_load_only_what_a_layout_needs(proj
     printed = subprocess.run([sys.executable, "-c", EARLY_WORKERS, str(DEFAULT_EDITION), str(project.root),
                               str(tmp_path)], capture_output=True, text=True, check=True).stdout.splitlines()
     assert printed == ["mine", "pikepdf weasyprint"]
+
+
+# A build as `compendium build` makes it: its workers are started for that build alone
+ONE_BUILD = """
+import multiprocessing, sys, time
+from pathlib import Path
+from compendium import workers
+from compendium.paths import ProjectPaths
+paths = ProjectPaths(Path(sys.argv[2]))
+workers.start_early(paths, for_one_build=True)
+time.sleep(2)
+print(len(multiprocessing.active_children()))
+from compendium.pipeline import build
+build(Path(sys.argv[1]), paths, output_root=Path(sys.argv[3]))
+deadline = time.monotonic() + 5
+while multiprocessing.active_children() and time.monotonic() < deadline:
+    time.sleep(0.05)
+print(len(multiprocessing.active_children()))
+"""
+
+
+def test_the_workers_of_a_single_build_end_with_its_layouts(project: ProjectPaths, tmp_path: Path) -> None:
+    # the checks after the layouts have no work for them, and at 500 practices they hold a third of the peak
+    printed = subprocess.run([sys.executable, "-c", ONE_BUILD, str(DEFAULT_EDITION), str(project.root),
+                              str(tmp_path)], capture_output=True, text=True, check=True).stdout.split()
+    assert printed == [str(workers.cores()), "0"]
 
 
 def _children(pid: int) -> list[int]:

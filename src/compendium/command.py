@@ -11,12 +11,13 @@ LAYING_OUT = {"build", "watch"}
 
 
 def main() -> None:
-    if LAYING_OUT & set(sys.argv[1:]):
+    command = next((argument for argument in sys.argv[1:] if not argument.startswith("-")), None)
+    if command in LAYING_OUT:
         try:
             paths: ProjectPaths | None = ProjectPaths.locate()
         except FileNotFoundError:
             paths = None  # the command line says so, once loaded
-        start_early(paths)
+        start_early(paths, for_one_build=command == "build")  # watch keeps them for every rebuild
     from .cli import main as command_line  # the whole pipeline: the workers load WeasyPrint meanwhile
 
     command_line()

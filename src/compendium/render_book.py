@@ -128,6 +128,7 @@ class LayoutRunner:
     def __exit__(self, *_: object) -> None:
         for future in self._submitted:
             future.cancel()  # the workers stay for the next build, free of this one's leftovers
+        workers.release()
 
 
 class Part(NamedTuple):
