@@ -102,9 +102,10 @@ WARM_UP_HTML = (
 
 
 def warm_up(paths: ProjectPaths) -> None:
-    """Lays out and writes a line of text with the book's stylesheet, to be thrown away: a worker's first
-    layout would otherwise also pay for parsing the stylesheet, loading the fonts and importing what
-    WeasyPrint imports only when it first writes, half a second after an edit.
+    """Lays out and writes a line of text with the book's stylesheet, to be thrown away, while the command
+    still imports and loads: a worker's first layout would otherwise also parse the stylesheet, load the
+    fonts and import what WeasyPrint imports only when it first writes. (After an edit at 250 practices
+    the rebuild measured the same with and without it, within the noise of ±0.15 s.)
 
     A problem here is left for the real layout to report, with its context."""
     try:
