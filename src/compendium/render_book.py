@@ -206,6 +206,10 @@ def _frames_and_spreads(parts: _Parts, book: Book, profiles: Sequence[Profile], 
     frame is then laid out with those pages printed, on the workers at the same time as the spreads,
     which start on them. Should a printed number have moved a section (a wider number breaking a
     line), both are laid out again with the pages found; what did not move comes from the cache.
+
+    ``pages_found`` (the Word draft) starts once that first frame is laid out: the draft's XML and the
+    frame's boxes are the two largest things a build holds, and at 500 practices their peaks together
+    came to 40 MB of the build's 400.
     """
     frame = book.frame()
     # every profile's pages flow alike (print adds only bleed, and sheet padding after the last spread)
@@ -213,15 +217,12 @@ def _frames_and_spreads(parts: _Parts, book: Book, profiles: Sequence[Profile], 
                           meanwhile=_spreads(book, profiles, titles, parts.likely_pages(book)))
     pages = _in_the_book(found[0], book).anchors
     for attempt in range(FRAME_PASSES - 1):
-        # each frame before its profile's spreads, so that two long frames are never laid out at once
         laid_out = iter(parts.lay_out("frames and spreads", [
-            part for profile in profiles
-            for part in (Part(profile, replace(frame, pages=pages)), *_spreads(book, [profile], titles, pages))],
-            once_started=partial(pages_found, pages) if attempt == 0 else None))
-        frames, spreads = {}, {}
-        for profile in profiles:
-            frames[profile.name] = _in_the_book(next(laid_out), book)
-            spreads[profile.name] = {practice.id: next(laid_out) for practice in book.practices}
+            *(Part(profile, replace(frame, pages=pages)) for profile in profiles),
+            *_spreads(book, profiles, titles, pages)],
+            once_first_known=partial(pages_found, pages) if attempt == 0 else None))
+        frames = {profile.name: _in_the_book(next(laid_out), book) for profile in profiles}
+        spreads = {profile.name: {practice.id: next(laid_out) for practice in book.practices} for profile in profiles}
         if all(frames[name].anchors[anchor] == pages[anchor] for name in frames for anchor in book.listed_anchors):
             parts.remember_pages(pages)
             return frames, spreads
@@ -321,25 +322,38 @@ class _Parts:
         """Layouts started on a guess, by key."""
 
     def lay_out(self, what: str, parts: Sequence[Part], meanwhile: Sequence[Part] = (),
-                once_started: Callable[[], None] | None = None) -> list[LaidOut]:
+                once_first_known: Callable[[], None] | None = None) -> list[LaidOut]:
         """Each part's layout, from the cache or laid out now; ``meanwhile``, parts that may be asked for
-        later, laid out on the workers these parts leave idle; ``once_started`` is called when the parts
-        to lay out are with the workers (the templating done), before waiting for them."""
+        later, laid out on the workers these parts leave idle; ``once_first_known`` is called when the
+        parts to lay out are with the workers and the first part's layout is known (from the cache, or
+        done, or failed: its failure is raised where its result is asked for)."""
         keyed = [self._job(part) for part in parts]
         found = {key: cache.get(key) for cache, key, _ in keyed}
         missing = [(cache, key, job) for cache, key, job in keyed if found[key] is None]
         log.info("%d of %d %s to lay out; %d from the cache", len(missing), len(keyed), what,
                  len(keyed) - len(missing))
-        laying_out = [self.started.pop(key, None) or self.runner.submit(workers.lay_out, job())
-                      for _, key, job in missing]
-        if once_started is not None:
-            once_started()
+        laying_out = self._submitted([(key, job) for _, key, job in missing])
+        if once_first_known is not None:
+            if missing and missing[0][1] == keyed[0][1]:
+                wait(laying_out[:1])
+            once_first_known()
         self.runner.while_busy(laying_out, self._spare(meanwhile))
         for done, ((cache, key, _), future) in enumerate(zip(missing, laying_out, strict=True), start=1):
             found[key] = future.result()
             cache.put(key, found[key])
             counts.info("%d of %d %s laid out", done, len(missing), what)
         return [found[key] for _, key, _ in keyed]  # type: ignore[misc]
+
+    def _submitted(self, missing: list[tuple[str, Callable[[], LayoutJob]]]) -> list[Future[LaidOut]]:
+        """The layouts of the missing parts, in order, started unless started on a guess. The frames go
+        first, together, to one worker, which lays them out one after the other: a long frame leaves its
+        worker holding more than it did (some 35 MB at 500 practices, the allocator's arenas), and with
+        each frame on a worker of its own both would hold it while a third frame is laid out."""
+        jobs = [self.started.pop(key, None) or job() for key, job in missing]
+        frames = [job for job in jobs if isinstance(job, LayoutJob) and job.spread_of is None]
+        together = iter(_one_each(self.runner.submit(workers.lay_out_in_turn, frames), len(frames)) if frames else ())
+        return [job if isinstance(job, Future) else next(together) if job.spread_of is None
+                else self.runner.submit(workers.lay_out, job) for job in jobs]
 
     def likely_pages(self, book: Book) -> Mapping[str, int]:
         """Where the sections fell in this edition's last build, or else where the page plan puts them."""
@@ -449,3 +463,21 @@ class _Parts:
         if profile.name not in self.caches:
             self.caches[profile.name] = LayoutCache(self.cache_folder / profile.name)
         return self.caches[profile.name]
+
+
+def _one_each(together: Future[list[T]], count: int) -> list[Future[T]]:
+    """A future for each of the results one future gives together."""
+    each: list[Future[T]] = [Future() for _ in range(count)]
+
+    def done(finished: Future[list[T]]) -> None:
+        try:
+            results = finished.result()
+        except BaseException as error:  # a failure, or the cancellation of a build that ends
+            for future in each:
+                future.set_exception(error)
+        else:
+            for future, result in zip(each, results, strict=True):
+                future.set_result(result)
+
+    together.add_done_callback(done)
+    return each

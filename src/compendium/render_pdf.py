@@ -97,8 +97,9 @@ def _stylesheet(paths: ProjectPaths, name: str, fetcher: RestrictedFetcher, font
 
 
 WARM_UP_HTML = (
-    '<html lang="ru"><body><h1>Лучшая практика</h1><p>межмуниципального <b>взаимодействия</b> '
+    '<html lang="ru"><body><h1>Лучшая практика</h1><p style="width: 25mm">межмуниципального <b>взаимодействия</b> '
     "<i>2022–2023</i></p></body></html>")
+"""A narrow paragraph, so that its words are hyphenated and the hyphenation patterns load here (`warm_up`)."""
 
 
 def warm_up(paths: ProjectPaths) -> None:

@@ -22,6 +22,7 @@ import os
 import signal
 import sys
 import threading
+import urllib.parse
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -123,6 +124,10 @@ def lay_out(job: LayoutJob) -> LaidOut:
         _return_free_memory()
 
 
+def lay_out_in_turn(jobs: list[LayoutJob]) -> list[LaidOut]:
+    return [lay_out(job) for job in jobs]
+
+
 def measure_overflow(book: Book, collection: Collection, paths: ProjectPaths) -> list[Problem]:
     from .render_pdf import measure_overflow as measured
 
@@ -146,8 +151,19 @@ def _return_free_memory() -> None:
     What survives a collection in a worker is what it keeps (modules, the parsed stylesheet, fonts), so
     it is frozen out of later collections: each one then looks only at the last job's objects, a few
     milliseconds instead of some 50, a sixth of a spread's layout."""
+    _forget_names_the_job_cached()
     give_back_free_pages()
     gc.freeze()
+
+
+def _forget_names_the_job_cached() -> None:
+    """Drops the strings a layout leaves in the interpreter's caches: the type attribute cache keeps the last
+    attribute names looked up (WeasyPrint builds names such as ``border_top_width`` as it draws) and
+    urllib the last URLs split (every link). A few hundred objects, each allocated late in the layout, are
+    enough to keep dozens of the allocator's 1 MB arenas in use after a long frame: with them dropped, a
+    worker holds some 12 MB less after a frame of 500 practices."""
+    urllib.parse.clear_cache()
+    sys._clear_type_cache()
 
 
 def give_back_free_pages() -> None:
