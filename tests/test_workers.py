@@ -121,3 +121,27 @@ def test_a_pool_a_killed_worker_broke_is_replaced() -> None:
     with pytest.raises(BrokenProcessPool):
         workers.submit(os._exit, 1).result()
     assert workers.submit(eval, "6 * 7").result() == 42
+
+
+def test_the_word_draft_starts_once_both_frames_are_laid_out(
+        project: ProjectPaths, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # a long frame and the draft are a build's two largest peaks of memory: apart, they do not add up
+    from pypdf import PdfReader
+
+    from compendium import pipeline
+
+    draft_started: list[int] = []
+
+    def draft(*arguments: object) -> bytes:
+        draft_started.append(time.time_ns())
+        return render_docx(*arguments)
+
+    render_docx = pipeline.render_docx
+    monkeypatch.setattr(pipeline, "render_docx", draft)
+    result = pipeline.build(DEFAULT_EDITION, project, output_root=tmp_path)
+    books = {len(PdfReader(result.outputs[book]).pages) for book in ("pdf", "pdf-print")}
+    frames = [path for path in (tmp_path / pipeline.CACHE).glob("*/*/*.pdf")
+              if len(PdfReader(path).pages) not in {2, *books}]
+    assert sorted(path.parent.name for path in frames) == ["print", "screen"]
+    assert len(draft_started) == 1
+    assert max(path.stat().st_mtime_ns for path in frames) <= draft_started[0]
