@@ -286,3 +286,20 @@ def test_the_main_process_leaves_layout_and_merging_to_the_workers(project: Proj
     loaded = subprocess.run([sys.executable, "-c", LOADED_HERE, str(DEFAULT_EDITION), str(project.root), str(tmp_path)],
                             capture_output=True, text=True, check=True).stdout.split()
     assert loaded == ["neither"]
+
+
+def test_frames_laid_out_together_give_each_its_own_result_or_the_failure() -> None:
+    from concurrent.futures import Future
+
+    from compendium.render_book import _one_each
+
+    together: Future[list[str]] = Future()
+    first, second = _one_each(together, 2)
+    assert not first.done()
+    together.set_result(["screen frame", "print frame"])
+    assert (first.result(), second.result()) == ("screen frame", "print frame")
+
+    failed: Future[list[str]] = Future()
+    each = _one_each(failed, 2)
+    failed.set_exception(CompendiumError("the frame overflows"))
+    assert [str(future.exception()) for future in each] == ["the frame overflows"] * 2
