@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import zlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -33,7 +34,9 @@ INPUTS_FILE = "inputs.json"
 class LayoutJob:
     """One WeasyPrint run: the book's frame, or one practice's spread. Sent to worker processes."""
 
-    html: str
+    compressed_html: bytes
+    """The part's HTML (`compress_html`): a build holds each job from its templating until its layout is
+    done, and the HTML of 1 000 spreads is 13 MB as text, 3 MB compressed (0.1 ms a spread)."""
     profile: Profile
     made: datetime
     paths: ProjectPaths
@@ -46,6 +49,14 @@ class LayoutJob:
     """The PDF's own title, when it is not the book's: a spread is also shared on its own."""
     pages_elsewhere: int = 0
     """For a frame, the pages the spreads add beyond its two empty ones: the book's sheets count them."""
+
+    @property
+    def html(self) -> str:
+        return zlib.decompress(self.compressed_html).decode()
+
+
+def compress_html(html: str) -> bytes:
+    return zlib.compress(html.encode(), 1)
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ from .layout_cache import (
     LaidOut,
     LayoutCache,
     LayoutJob,
+    compress_html,
     inputs_key,
     layout_key,
     named_files,
@@ -389,7 +390,7 @@ class _Parts:
             raise CompendiumError(f"a layout's inputs did not name all its HTML is made from ({part.book.part}, "
                                   f"{part.spread_of or 'frame'}); delete {self.cache_folder} and report this")
         self.known.learn(inputs, key, files)
-        job = LayoutJob(html, part.profile, self.made, self.paths, self.collection.directory,
+        job = LayoutJob(compress_html(html), part.profile, self.made, self.paths, self.collection.directory,
                         cache.pdf_path(key) if part.written else None, part.spread_of, part.title,
                         _pages_beyond_the_stand_in(part.book) if part.book.part == "frame" else 0)
         return key if known is None else known, job
