@@ -50,6 +50,26 @@ class PracticeListing:
 
 
 @dataclass(frozen=True)
+class OpenerLine:
+    """A line of the part's opener under its year: one practice, or every practice one award went to that
+    year, where the edition has more practices than the opener's page holds."""
+
+    award: str
+    """The award without the year: «1 место», «Лидер», or for more than one practice «Лидеры»."""
+    title: str
+    """The municipality, or how many practices: «97 практик»."""
+    detail: str
+    """The region, or how many regions they come from: «из 12 регионов»."""
+    anchor: str
+    """The practice's, or the first of them."""
+
+
+OPENER_LINES = 21
+"""How many lines the part's opener holds under its title (layouts/pdf/book.css, .part-opener), a year's
+heading counting as three: with more, each year gives one line per award instead of one per practice."""
+
+
+@dataclass(frozen=True)
 class Book:
     """Everything a template may use; built once per render with StrictUndefined behind it."""
 
@@ -88,6 +108,21 @@ class Book:
         if anchor in self.pages:
             return str(self.pages[anchor])
         return "0" * len(str(2 * len(self.practices) + 20))
+
+    @property
+    def opener(self) -> tuple[tuple[int, tuple[OpenerLine, ...]], ...]:
+        """The part's opener, by year: a line per practice, or per award when they would not fit its page."""
+        if not self.opener_is_summary:
+            return tuple((year, tuple(OpenerLine(award_short(practice.award), practice.municipality, practice.region,
+                                                 f"practice-{practice.id}") for practice in practices))
+                         for year, practices in self.practices_by_year)
+        return tuple((year, tuple(_award_line(given) for given in _by_award(practices)))
+                     for year, practices in self.practices_by_year)
+
+    @property
+    def opener_is_summary(self) -> bool:
+        """True where the opener's page cannot list every practice, so that it gives a line per award."""
+        return sum(len(practices) + 3 for _, practices in self.practices_by_year) > OPENER_LINES
 
     def frame(self) -> Book:
         """The book as the layout of its frame sees it: every record, but each practice only as listed."""
@@ -160,6 +195,25 @@ def plural(count: int, one: str, few: str, many: str) -> str:
     return many
 
 
+def _by_award(practices: tuple[Practice, ...]) -> list[list[Practice]]:
+    """The practices grouped by award, in the order each award first comes."""
+    groups: dict[Award, list[Practice]] = {}
+    for practice in practices:
+        groups.setdefault(practice.award, []).append(practice)
+    return list(groups.values())
+
+
+def _award_line(given: list[Practice]) -> OpenerLine:
+    """The opener's line for the practices one award went to: the practice, if it went to one."""
+    first = given[0]
+    if len(given) == 1:
+        return OpenerLine(award_short(first.award), first.municipality, first.region, f"practice-{first.id}")
+    regions = len({practice.region for practice in given})
+    award = "Лидеры" if first.award.place == "leader" else award_short(first.award)
+    return OpenerLine(award, f"{len(given)} {plural(len(given), 'практика', 'практики', 'практик')}",
+                      f"из {regions} {plural(regions, 'региона', 'регионов', 'регионов')}", f"practice-{first.id}")
+
+
 def award_label(award: Award) -> str:
     """The badge text: «1 место · 2023» or «Лидер 2023 года»."""
     if award.place == "leader":
@@ -188,6 +242,9 @@ class PlannedSection:
     title: str
     pages: int | None
     """None for a part that runs as long as its text: only the contents does."""
+    opens_on: Literal["left", "right"] | None = None
+    """The side of the spread it starts on (its break-before in layouts/pdf), if any: the page before may
+    be left empty for it."""
 
 
 def page_plan(book: Book) -> list[PlannedSection]:
@@ -198,10 +255,10 @@ def page_plan(book: Book) -> list[PlannedSection]:
         *(PlannedSection(f"foreword-{number}", f"Вступительное слово. {foreword.author}", 1)
           for number, foreword in enumerate(book.forewords, 1)),
         PlannedSection("contents", "Содержание", None),
-        PlannedSection("geography", book.geography.title, 2),
+        PlannedSection("geography", book.geography.title, 2, "left"),
         PlannedSection("rules", book.rules.title, 1),
-        PlannedSection("winners", "Практики победителей и лидеров", 1),
-        *(PlannedSection(f"practice-{practice.id}", f"{practice.municipality}: разворот", 2)
+        PlannedSection("winners", "Практики победителей и лидеров", 1, "right"),
+        *(PlannedSection(f"practice-{practice.id}", f"{practice.municipality}: разворот", 2, "left")
           for practice in book.practices),
         PlannedSection("padding-pages", "Чистые страницы до полного листа", None),
         PlannedSection("back-cover", "Задняя обложка", 1),
@@ -218,8 +275,8 @@ def planned_pages(book: Book) -> dict[str, int]:
     pages, page = {}, 1
     contents_pages = -(-len(book.listed_anchors) // CONTENTS_ENTRIES_PER_PAGE)
     for section in page_plan(book):
-        if section.anchor.startswith("practice-") and page % 2:
-            page += 1  # a spread opens on a left-hand page
+        if (section.opens_on == "left" and page % 2) or (section.opens_on == "right" and not page % 2):
+            page += 1
         pages[section.anchor] = page
         page += section.pages if section.pages is not None else contents_pages
     return pages

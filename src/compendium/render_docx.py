@@ -33,7 +33,7 @@ from docx.styles.style import BaseStyle
 from docx.table import _Cell
 from docx.text.paragraph import Paragraph
 
-from .book import Book, award_label, award_short, result_groups
+from .book import Book, award_label, result_groups
 from .draft_fields import DraftField, Shown, draft_fields, fixed_bookmark
 from .model import Collection, Figure, Practice, ResultText, Statement
 from .paths import ProjectPaths
@@ -373,10 +373,12 @@ def _rules(writer: DraftWriter, book: Book, pdf_pages: Mapping[str, int]) -> Non
 
 def _practices(writer: DraftWriter, book: Book, collection: Collection, pdf_pages: Mapping[str, int]) -> None:
     writer.heading(1, "Практики победителей и лидеров Конкурса", pdf_pages.get("winners"))
-    for year, practices in book.practices_by_year:
+    for year, lines in book.opener:
         writer.fixed("Label", str(year))
-        for practice in practices:
-            writer.fixed("ListBullet", f"{award_short(practice.award)} — {practice.municipality}, {practice.region}")
+        for line in lines:
+            writer.fixed("ListBullet", f"{line.award} — {line.title}, {line.detail}")
+    if book.opener_is_summary:
+        writer.fixed("Normal", "Все практики — в содержании")
     for practice in book.practices:
         _practice(writer, practice, f"practices/{collection.locations[practice.id].file.name}",
                   pdf_pages.get(f"practice-{practice.id}"))
