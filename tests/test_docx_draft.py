@@ -288,3 +288,32 @@ def test_the_draft_is_a_valid_package_for_libreoffice(default_build, libreoffice
     document = docx.Document(str(resaved))
     assert len(document.paragraphs) > 300
     assert Path(resaved).stat().st_size > 100_000
+
+
+def test_practices_set_aside_while_writing_come_back_as_written(project, tmp_path, monkeypatch):
+    # the draft takes each practice out of the tree once written (render_docx._SetAside): the package must be
+    # the one a draft kept whole gives, byte for byte, pictures and links included
+    from datetime import UTC, datetime
+
+    from compendium import render_docx
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from generate import generate
+
+    collection = load_collection(generate(12, tmp_path / "bench-12", pictures=True), project)
+    made = datetime(2026, 1, 1, tzinfo=UTC)
+    map_png = BytesIO()
+    Image.new("RGB", (40, 20), "white").save(map_png, "PNG")
+
+    def draft() -> bytes:
+        return render_docx.render_docx(collection, project, {}, lambda _: map_png.getvalue(), "digest", made)
+
+    set_aside = draft()
+    monkeypatch.setattr(render_docx._SetAside, "take", lambda self: None)
+    kept_whole = draft()
+
+    assert set_aside == kept_whole
+    with zipfile.ZipFile(BytesIO(set_aside)) as package:
+        document = package.read("word/document.xml")
+    assert b"compendium: the practices go here" not in document
+    assert document.count(b'w:name="' + FIELD_PREFIX.encode()) >= 12 * 5

@@ -10,7 +10,9 @@ importer can tell a field's new paragraphs from text typed between fields.
 from __future__ import annotations
 
 import io
+import re
 import zipfile
+import zlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -32,6 +34,7 @@ from docx.shared import Emu, Length
 from docx.styles.style import BaseStyle
 from docx.table import _Cell
 from docx.text.paragraph import Paragraph
+from lxml import etree
 
 from .book import Book, award_label, result_groups
 from .draft_fields import DraftField, Shown, draft_fields, fixed_bookmark
@@ -257,14 +260,54 @@ def render_docx(collection: Collection, paths: ProjectPaths, pdf_pages: Mapping[
     toc_anchor = _front(writer, book, collection, pdf_pages)
     _geography(writer, book, pdf_pages, map_png)
     _rules(writer, book, pdf_pages)
-    _practices(writer, book, collection, pdf_pages)
+    practices = _SetAside(document)
+    _practices(writer, book, collection, pdf_pages, practices)
     _colophon(writer, book)
     _contents(writer, toc_anchor)
     _headers_and_footers(writer, book)
     _properties(document, book, collection, paths, source_digest, made)
     output = io.BytesIO()
     document.save(output)
-    return _dated_zip(output.getvalue(), made)
+    return _dated_zip(output.getvalue(), made, practices)
+
+
+class _SetAside:
+    """The practices' paragraphs, taken out of the document as each practice is written and kept as compressed
+    XML until the package is written: held as lxml elements, a draft of 1 000 practices took some 80 MB."""
+
+    PART = "word/document.xml"
+    MARK = b"<!--compendium: the practices go here-->"
+
+    def __init__(self, document: Document) -> None:
+        body = document.element.body
+        self.mark = etree.Comment(self.MARK[4:-3].decode())
+        body.sectPr.addprevious(self.mark)
+        self.chunks: list[bytes] = []
+        # a child of the body serialised alone declares the namespaces the document's root does: left out
+        probe = _element("w:p")
+        body.append(probe)
+        declared = etree.tostring(probe, encoding="UTF-8")[len(b"<w:p"):-len(b"/>")]
+        body.remove(probe)
+        self.declarations = re.compile(rb"^(<[\w:]+)" + re.escape(declared))
+
+    def take(self) -> None:
+        """Sets aside all that was written since the last time."""
+        written = []
+        for element in list(self.mark.itersiblings()):
+            if element.tag == qn("w:sectPr"):
+                break
+            written.append(self.declarations.sub(rb"\1", etree.tostring(element, encoding="UTF-8"), count=1))
+            element.getparent().remove(element)
+        self.chunks.append(zlib.compress(b"".join(written)))
+
+    def write(self, part: bytes, target: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
+        """Writes the document's part with what was set aside in place of the mark."""
+        before, after = part.split(self.MARK)
+        with target.open(info, "w") as member:
+            member.write(before)
+            for chunk in self.chunks:
+                member.write(zlib.decompress(chunk))
+            member.write(after)
 
 
 @cache
@@ -293,14 +336,19 @@ def _add_text(run: BaseOxmlElement, text: str) -> None:
     run.append(element)
 
 
-def _dated_zip(data: bytes, made: datetime) -> bytes:
-    """The same package with every member dated ``made``: python-docx stamps members with the clock."""
+def _dated_zip(data: bytes, made: datetime, practices: _SetAside) -> bytes:
+    """The same package with every member dated ``made`` (python-docx stamps members with the clock), and the
+    practices in the document."""
     stamp = (max(made.year, 1980), made.month, made.day, made.hour, made.minute, made.second - made.second % 2)
     output = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(output, "w", zipfile.ZIP_DEFLATED) as target:
         for member in source.infolist():
-            target.writestr(zipfile.ZipInfo(member.filename, date_time=stamp), source.read(member),
-                            compress_type=zipfile.ZIP_DEFLATED)
+            info = zipfile.ZipInfo(member.filename, date_time=stamp)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            if member.filename == practices.PART:
+                practices.write(source.read(member), target, info)
+            else:
+                target.writestr(info, source.read(member))
     return output.getvalue()
 
 
@@ -371,7 +419,8 @@ def _rules(writer: DraftWriter, book: Book, pdf_pages: Mapping[str, int]) -> Non
         writer.field("rules.yaml", ("footnote",), "Footnote")
 
 
-def _practices(writer: DraftWriter, book: Book, collection: Collection, pdf_pages: Mapping[str, int]) -> None:
+def _practices(writer: DraftWriter, book: Book, collection: Collection, pdf_pages: Mapping[str, int],
+               set_aside: _SetAside) -> None:
     writer.heading(1, "Практики победителей и лидеров Конкурса", pdf_pages.get("winners"))
     for year, lines in book.opener:
         writer.fixed("Label", str(year))
@@ -382,6 +431,7 @@ def _practices(writer: DraftWriter, book: Book, collection: Collection, pdf_page
     for practice in book.practices:
         _practice(writer, practice, f"practices/{collection.locations[practice.id].file.name}",
                   pdf_pages.get(f"practice-{practice.id}"))
+        set_aside.take()
 
 
 def _practice(writer: DraftWriter, practice: Practice, relative: str, page: int | None) -> None:
