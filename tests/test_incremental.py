@@ -50,10 +50,11 @@ EDITS = {
     # text inside one spread: only that spread is laid out again, for each profile, and the book merged again
     "text": (lambda text: text.replace("content: |\n", "content: |\n  Пчеловоды района провели общий сбор.\n\n", 1),
              {"print": 2, "screen": 2}),
-    # the municipality's name is also in the contents and the part opener: the frame is laid out again too
+    # the municipality's name is also in the contents and the part opener: the frame and the contents are
+    # laid out again too
     "name": (lambda text: text.replace("municipality: Анучинский муниципальный округ",
                                        "municipality: Анучинский округ", 1),
-             {"print": 3, "screen": 3}),
+             {"print": 4, "screen": 4}),
 }
 
 
@@ -64,7 +65,8 @@ def test_an_incremental_build_gives_the_bytes_of_a_clean_one(edit: str, edition_
     incremental, clean = tmp_path / "incremental", tmp_path / "clean"
     build(edition_copy, project, output_root=incremental)
     before = cached_parts(incremental, edition_copy)
-    assert {name: len(keys) for name, keys in before.items()} == {"print": 12, "screen": 12}  # frame, 10 spreads, book
+    # the frame, the contents (one layout), 10 spreads, the book
+    assert {name: len(keys) for name, keys in before.items()} == {"print": 13, "screen": 13}
 
     practice = edition_copy / PRACTICE
     edited = change(practice.read_text(encoding="utf-8"))
@@ -73,10 +75,10 @@ def test_an_incremental_build_gives_the_bytes_of_a_clean_one(edit: str, edition_
     again = build(edition_copy, project, output_root=incremental)
     after = cached_parts(incremental, edition_copy)
     assert {name: len(after[name] - before[name]) for name in after} == relaid
-    assert {name: len(keys) for name, keys in after.items()} == {"print": 12, "screen": 12}  # the old ones dropped
+    assert {name: len(keys) for name, keys in after.items()} == {"print": 13, "screen": 13}  # the old ones dropped
     # the books' fonts and structure; the practice PDFs' fonts, pictures and qpdf's check; the pictures of
     # every layout (the books' own are read from them)
-    assert kept_readings(incremental, edition_copy) == {"fonts": 12, "images": 22, "qpdf": 10, "structure": 2}
+    assert kept_readings(incremental, edition_copy) == {"fonts": 12, "images": 24, "qpdf": 10, "structure": 2}
 
     build(edition_copy, project, output_root=clean)
     made_again, made_clean = snapshot(again.outputs["preflight"].parent), snapshot(clean / edition_copy.name)
@@ -133,7 +135,7 @@ def test_damaged_known_inputs_only_cost_templating(edition_copy: Path, project: 
     (tmp_path / CACHE / edition_copy.name / INPUTS_FILE).write_text('{"a": ["b", 3], "c": ', encoding="utf-8")
     rendered = counting_templates(monkeypatch)
     again = build(edition_copy, project, output_root=tmp_path)
-    assert len(rendered) == 1 + 2 * 11  # the frame to find its pages, then each profile's frame and spreads
+    assert len(rendered) == 1 + 2 * 12  # the frame to find its pages, then each profile's frame, contents, spreads
     assert snapshot(again.outputs["preflight"].parent) == made
 
 
@@ -216,8 +218,8 @@ def test_references_become_slots_and_text_that_looks_like_one_is_left_alone() ->
 def test_a_prepared_spread_is_kept_whole_or_prepared_again(default_build) -> None:
     # the layout keeps its spread prepared for the merge; a damaged or missing copy is made again from the PDF
     layouts = sorted((default_build.outputs["pdf"].parents[1] / CACHE).glob("*/screen/*.objects"))
-    assert len(layouts) == 10  # one per spread; the frame is prepared as it is merged
-    kept = layouts[0]
+    assert len(layouts) == 11  # one per spread and the contents'; the frame is prepared as it is merged
+    kept = next(layout for layout in layouts if len(PreparedPart.from_bytes(layout.read_bytes()).pages) == 2)
     part = PreparedPart.from_bytes(kept.read_bytes())
     assert len(part.pages) == 2 and part.objects
     kept.write_bytes(kept.read_bytes()[:100])
@@ -228,14 +230,17 @@ def test_a_prepared_spread_is_kept_whole_or_prepared_again(default_build) -> Non
 
 
 def test_each_layout_of_a_book_is_placed_on_the_pages_the_merge_gives_it() -> None:
-    # a frame of 8 pages whose 5 and 6 stand for three spreads: the book has 12, and the frame's last two
-    # pages move on by the four pages the spreads add
+    # a frame of 9 pages whose 3 and 4 stand for the contents' (two layouts of a page each) and 6 and 7 for
+    # three spreads: the book has 13, and the frame's last two pages move on by the four pages the spreads add
     book = SimpleNamespace(practices=[SimpleNamespace(id=name) for name in "abc"])
-    frame = LaidOut(Path("frame.pdf"), 12, {"practice-a": 5, "practice-b": 7, "practice-c": 9, "back": 12}, ())
+    frame = LaidOut(Path("frame.pdf"), 13, {"contents": 3, "practice-a": 6, "practice-b": 8, "practice-c": 10,
+                                            "back": 13}, ())
+    contents = [LaidOut(Path(f"contents-{number}.pdf"), 1, {}, ()) for number in (1, 2)]
     spreads = {name: LaidOut(Path(f"{name}.pdf"), 2, {}, ()) for name in "abc"}
-    assert _parts_of(frame, spreads, book) == (  # type: ignore[arg-type]
-        PlacedPart(Path("frame.pdf"), (1, 2, 3, 4, 0, 0, 11, 12)), PlacedPart(Path("a.pdf"), (5, 6)),
-        PlacedPart(Path("b.pdf"), (7, 8)), PlacedPart(Path("c.pdf"), (9, 10)))
+    assert _parts_of(frame, contents, spreads, book) == (  # type: ignore[arg-type]
+        PlacedPart(Path("frame.pdf"), (1, 2, 0, 0, 5, 0, 0, 12, 13)),
+        PlacedPart(Path("contents-1.pdf"), (3,)), PlacedPart(Path("contents-2.pdf"), (4,)),
+        PlacedPart(Path("a.pdf"), (6, 7)), PlacedPart(Path("b.pdf"), (8, 9)), PlacedPart(Path("c.pdf"), (10, 11)))
 
 
 def test_spreads_laid_out_on_a_wrong_guess_of_their_pages_are_not_used(edition_copy: Path, project: ProjectPaths,

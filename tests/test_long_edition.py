@@ -3,7 +3,10 @@ and the part's opener gives a line per award on its one page, in the PDF and in 
 
 from __future__ import annotations
 
+import re
 import sys
+from dataclasses import replace
+from io import BytesIO
 from pathlib import Path
 
 import docx
@@ -11,22 +14,32 @@ import pytest
 from pypdf import PdfReader
 
 from compendium.book import OPENER_LINES, Book
+from compendium.book_html import BookTemplate
 from compendium.paths import ProjectPaths
 from compendium.pipeline import BuildResult, build, load_collection
+from compendium.profiles import SCREEN
+from compendium.render_book import CONTENTS_PAGES_PER_LAYOUT, CONTENTS_ROWS_PER_LAYOUT
+from compendium.render_pdf import lay_out_html
 
 from .conftest import DEFAULT_EDITION
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 from generate import generate  # the benchmark's own synthetic editions
 
-PRACTICES = 41
-"""Enough for a contents of two pages and more, so that the geography spread would open on a right-hand page."""
+PRACTICES = 150
+"""Enough for a contents of six pages (5 to 10), laid out in two layouts and found in two
+(render_book.CONTENTS_PAGES_PER_LAYOUT, CONTENTS_ROWS_PER_LAYOUT), and for the geography spread to open on a
+right-hand page but for its rule."""
 
 
 @pytest.fixture(scope="module")
-def long_build(project: ProjectPaths, tmp_path_factory: pytest.TempPathFactory) -> BuildResult:
-    edition = generate(PRACTICES, tmp_path_factory.mktemp("long") / f"bench-{PRACTICES}")
-    return build(edition, project, output_root=tmp_path_factory.mktemp("build"))
+def long_edition(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return generate(PRACTICES, tmp_path_factory.mktemp("long") / f"bench-{PRACTICES}")
+
+
+@pytest.fixture(scope="module")
+def long_build(long_edition: Path, project: ProjectPaths, tmp_path_factory: pytest.TempPathFactory) -> BuildResult:
+    return build(long_edition, project, output_root=tmp_path_factory.mktemp("build"))
 
 
 @pytest.fixture(scope="module")
@@ -52,11 +65,38 @@ def test_the_geography_spread_faces_after_a_blank_page_with_no_folio(long_pdf: P
     assert geography - 1 > contents_end
 
 
+def test_the_contents_laid_out_some_pages_at_a_time_reads_as_one_layout_of_it(
+        long_edition: Path, long_pdf: PdfReader, project: ProjectPaths) -> None:
+    collection = load_collection(long_edition, project)
+    book = Book.of(collection)
+    first = pages_starting(long_pdf, "Содержание")[0]
+    [geography] = pages_starting(long_pdf, "География конкурса")
+    merged = [long_pdf.pages[number].extract_text() for number in range(first - 1, geography - 1)]
+    merged = [text for text in merged if text.strip()]  # the empty page before the geography spread
+    numbered = replace(book.frame(), pages=_printed_pages(long_pdf))
+    whole = lay_out_html(BookTemplate(collection, project, SCREEN).render(
+        numbered.contents_part((0, len(numbered.contents)), first)), project, long_edition, SCREEN)
+
+    assert len(book.contents) > CONTENTS_ROWS_PER_LAYOUT and len(merged) > CONTENTS_PAGES_PER_LAYOUT
+    assert [_words(text) for text in merged] == [
+        _words(PdfReader(BytesIO(whole.write_pdf())).pages[number].extract_text())
+        for number in range(len(whole.pages))]
+
+
+def _printed_pages(pdf: PdfReader) -> dict[str, int]:
+    return {name: pdf.get_destination_page_number(destination) + 1
+            for name, destination in pdf.named_destinations.items()}
+
+
+def _words(text: str) -> str:
+    return " ".join(text.split())
+
+
 def test_the_opener_gives_a_line_per_award_on_its_one_page(long_pdf: PdfReader) -> None:
     [opener] = pages_starting(long_pdf, "Практики победителей")
     text = " ".join(long_pdf.pages[opener - 1].extract_text().split())
 
-    assert "ЛИДЕРЫ" in text.upper() and "практик из" in text
+    assert "ЛИДЕРЫ" in text.upper() and re.search(r"\d+ практик\w* из \d+ регион", text)
     assert text.count("Все практики — в содержании") == 1
     assert "1 МЕСТО · 2023" in long_pdf.pages[opener].extract_text().replace("\xa0", " "), "the first spread follows"
 

@@ -36,6 +36,7 @@ from fontTools import subset
 from fontTools.ttLib import TTFont
 from pikepdf import Array, Dictionary, Name, NameTree
 
+from .layout_cache import StubRun
 from .write import replace_file, replacing
 
 _BLOCK = re.compile(rb"beginbf(char|range)(.*?)endbf\1", re.DOTALL)
@@ -55,28 +56,30 @@ _OUTLINE_LINKS = {"/Parent", "/Prev", "/Next", "/First", "/Last"}
 ObjGen = tuple[int, int]
 
 
-def merge_spreads(frame: Path, stub_index: int, spreads: Sequence[Path], fonts: Path, whole_fonts: bool,
+def merge_spreads(frame: Path, runs: Sequence[StubRun], fonts: Path, whole_fonts: bool,
                   destination: Path, kept_fonts: Path | None = None) -> None:
-    """Writes the frame with the spreads, in order, in place of its two empty pages from ``stub_index``,
-    and one subset per font or, with ``whole_fonts``, each font file whole (layouts are written with
-    subsets either way: smaller to keep and to merge). Each spread's objects come prepared from beside
-    its PDF (`prepared_spread`). ``kept_fonts`` keeps the embedded font files between merges."""
+    """Writes the frame with each run's layouts, in order, in place of its empty pages (the contents' and
+    the spreads'), and one subset per font or, with ``whole_fonts``, each font file whole (layouts are
+    written with subsets either way: smaller to keep and to merge). Each layout's objects come prepared from
+    beside its PDF (`prepared_spread`). ``kept_fonts`` keeps the embedded font files between merges."""
     with replacing(destination) as file, pikepdf.open(frame) as book:
-        stubs = [book.pages[stub_index + offset].obj for offset in (0, 1)] if spreads else []
-        stub_objgens = {stub.objgen for stub in stubs}
+        runs = [run for run in runs if run.layouts]
+        stubs = [[book.pages[run.first + offset].obj for offset in range(run.count)] for run in runs]
+        stub_objgens = {stub.objgen for run in stubs for stub in run}
         for page in book.pages:  # the empty pages are not written: cleaning theirs is wasted
             if page.obj.objgen not in stub_objgens:
                 page.remove_unreferenced_resources()
         merge = _Merge(_Output(file, book.pdf_version), book, _FontFiles(fonts, kept_fonts), whole_fonts)
-        for spread in spreads:
-            merge.add_spread(prepared_spread(spread), spread)
+        for number, run in enumerate(runs):
+            for layout in run.layouts:
+                merge.add_spread(prepared_spread(layout, run.own_destinations), layout, number)
         merge.add_frame(stubs)
         merge.finish()
 
 
-def keep_prepared_spread(pdf: Path, data: bytes) -> None:
-    """Prepares a spread's layout for the merge and keeps it beside its PDF, where `prepared_spread` finds it."""
-    replace_file(_prepared_path(pdf), prepare_spread(data).to_bytes())
+def keep_prepared_spread(pdf: Path, data: bytes, own_destinations: bool = True) -> None:
+    """Prepares a layout for the merge and keeps it beside its PDF, where `prepared_spread` finds it."""
+    replace_file(_prepared_path(pdf), prepare_spread(data, own_destinations).to_bytes())
 
 
 def _prepared_path(pdf: Path) -> Path:
@@ -236,10 +239,11 @@ class PreparedPart(NamedTuple):
             raise ValueError(f"not a prepared part: {error}") from error
 
 
-def prepare_spread(pdf: bytes) -> PreparedPart:
-    """A spread's layout, as the merge takes it."""
+def prepare_spread(pdf: bytes, own_destinations: bool = True) -> PreparedPart:
+    """A spread's layout (or a part of the contents', whose named destinations are left out), as the merge
+    takes it."""
     with pikepdf.open(io.BytesIO(pdf)) as chunk:
-        if len(chunk.pages) != 2:
+        if own_destinations and len(chunk.pages) != 2:
             raise ValueError(f"a spread has {len(chunk.pages)} pages, not 2")
         chunk.remove_unreferenced_resources()
         copier = _Copier(chunk)
@@ -249,7 +253,7 @@ def prepare_spread(pdf: bytes) -> PreparedPart:
         faces = _face_uses(copier, pages)
         root = chunk.Root.get("/StructTreeRoot")
         parent_tree, key_count, grafted = _structure(copier, chunk, root, pages) if root is not None else ((), 0, ())
-        destinations = _destinations(copier, chunk)
+        destinations = _destinations(copier, chunk) if own_destinations else ()
         bookmarks = []
         for bookmark in _outline_items(chunk.Root.get("/Outlines")):
             if "/First" in bookmark:
@@ -260,12 +264,12 @@ def prepare_spread(pdf: bytes) -> PreparedPart:
                                tuple(bookmarks), page_slots + grafted)
 
 
-def prepared_spread(pdf: Path) -> PreparedPart:
-    """A spread's prepared part from beside its PDF, where its layout keeps it, or prepared now and kept."""
+def prepared_spread(pdf: Path, own_destinations: bool = True) -> PreparedPart:
+    """A layout's prepared part from beside its PDF, where its layout keeps it, or prepared now and kept."""
     try:
         return PreparedPart.from_bytes(_prepared_path(pdf).read_bytes())
     except (OSError, ValueError):
-        part = prepare_spread(pdf.read_bytes())
+        part = prepare_spread(pdf.read_bytes(), own_destinations)
         replace_file(_prepared_path(pdf), part.to_bytes())
         return part
 
@@ -494,10 +498,12 @@ class _Merge:
         self.destinations: dict[bytes, tuple[bytes, bytes]] = {}
         """Named destinations by the name's bytes (their order in the name tree): the name and the destination."""
         self.parent_tree: dict[int, bytes] = {}
-        self.grafted: list[int] = []
-        self.spread_pages: list[int] = []
-        self.bookmarks: list[dict[str, bytes]] = []
-        """Each spread's bookmark, but for the links, which the frame decides."""
+        self.grafted: dict[int, list[int]] = {}
+        """By run of empty pages, the top-level tags of the layouts that take their place."""
+        self.spread_pages: dict[int, list[int]] = {}
+        """By run, the pages of its layouts."""
+        self.bookmarks: dict[int, list[dict[str, bytes]]] = {}
+        """By run, each layout's bookmark, but for the links, which the frame decides."""
         self.pages_number = output.allocate()
         self.destinations_number = output.allocate()
         structure = book.Root.get("/StructTreeRoot")
@@ -507,37 +513,43 @@ class _Merge:
                 output.allocate(), output.allocate(), output.allocate())
             self.next_key = self.structure.next_key
 
-    def add_spread(self, part: PreparedPart, layout: Path) -> None:
-        """Writes one spread's objects; ``layout`` is its PDF, which holds its large streams."""
+    def add_spread(self, part: PreparedPart, layout: Path, run: int = 0) -> None:
+        """Writes one layout's objects, which take the place of run ``run`` of empty pages; ``layout`` is its
+        PDF, which holds its large streams."""
         if part.tagged != (self.structure is not None):
             raise ValueError(f"{layout}: {'the spread' if part.tagged else 'the frame'} is tagged, "
                              f"{'the frame' if part.tagged else 'the spread'} is not")
         offset = self.next_key if part.tagged else 0
         with _LargeStreams(lambda: pikepdf.open(layout)) as large:
             table = self._place(part, offset, large.read)
-        self.spread_pages += [table[slot] for slot in part.pages]
+        self.spread_pages.setdefault(run, []).extend(table[slot] for slot in part.pages)
         if part.tagged:
             self.parent_tree |= {offset + key: _filled(value, table) for key, value in part.parent_tree}
             self.next_key = offset + part.key_count
-            self.grafted += [table[slot] for slot in part.grafted]
-        self.bookmarks += [{key: _filled(value, table) for key, value in fields} for fields in part.bookmarks]
+            self.grafted.setdefault(run, []).extend(table[slot] for slot in part.grafted)
+        self.bookmarks.setdefault(run, []).extend(
+            {key: _filled(value, table) for key, value in fields} for fields in part.bookmarks)
 
-    def add_frame(self, stubs: list[pikepdf.Object]) -> None:
+    def add_frame(self, runs: list[list[pikepdf.Object]]) -> None:
+        """Writes the frame, each run of its empty pages (``runs``, in order) replaced by its layouts' pages."""
         book = self.book
         copier = _Copier(book)
-        for stub, number in zip(stubs, self.spread_pages, strict=False):
-            copier.elsewhere(stub.objgen, f"#{number}")  # what pointed at the empty pages points at the first spread
+        for number, stubs in enumerate(runs):  # what pointed at an empty page points at the page in its place
+            for stub, page in zip(stubs, self.spread_pages[number], strict=False):
+                copier.elsewhere(stub.objgen, f"#{page}")
         copier.take(book.Root.Pages.objgen, f"#{self.pages_number}")
         index = {page.objgen: number for number, page in enumerate(book.pages)}
-        if stubs:
+        stub_objgens = {stub.objgen for stubs in runs for stub in stubs}
+        if runs:
             kids = list(book.Root.Pages.Kids)
             if [kid.objgen for kid in kids] != list(index):
                 raise ValueError("the frame's page tree is not one flat list of pages")
-            at = index[stubs[0].objgen]
-            spread_pages = copier.marker(b" ".join(b"%d 0 R" % number for number in self.spread_pages))
-            book.Root.Pages.Kids = Array([*kids[:at], spread_pages, *kids[at + 2:]])
-            book.Root.Pages.Count = len(kids) - 2 + len(self.spread_pages)
-        stub_objgens = {stub.objgen for stub in stubs}
+            in_place = {index[stubs[0].objgen]: copier.marker(b" ".join(b"%d 0 R" % page for page in
+                                                                    self.spread_pages[number]))
+                        for number, stubs in enumerate(runs)}
+            book.Root.Pages.Kids = Array([in_place.get(at, kid) for at, kid in enumerate(kids)
+                                          if at in in_place or kid.objgen not in stub_objgens])
+            book.Root.Pages.Count = len(kids) - len(stub_objgens) + sum(map(len, self.spread_pages.values()))
         faces = _face_uses(copier, [page.obj for page in book.pages if page.obj.objgen not in stub_objgens])
         parent_tree: tuple[tuple[int, Template], ...] = ()
         if self.structure is not None:
@@ -545,14 +557,17 @@ class _Merge:
             copier.take(structure.document.objgen, f"#{self.document_number}")
             if structure.root.is_indirect:
                 copier.take(structure.root.objgen, f"#{self.structure_root_number}")
-            before, after, entries = structure.without(stubs, index)
+            segments, entries = structure.without(runs, index)
             parent_tree = tuple((key, copier.value(value)) for key, value in entries)
-            grafted = copier.marker(b" ".join(b"%d 0 R" % number for number in self.grafted))
-            structure.document.K = Array([*before, grafted, *after])
+            kids: list[pikepdf.Object] = [*segments[0]]
+            for number, segment in enumerate(segments[1:]):
+                kids += [copier.marker(b" ".join(b"%d 0 R" % tag for tag in self.grafted.get(number, []))), *segment]
+            structure.document.K = Array(kids)
             structure.root.ParentTree = copier.marker(b"%d 0 R" % self.parent_tree_number)
             structure.root.ParentTreeNextKey = self.next_key
-        if stubs and self.bookmarks:
-            self._nest_bookmarks(copier, index, index[stubs[0].objgen])
+        for number, stubs in enumerate(runs):
+            if self.bookmarks.get(number):
+                self._nest_bookmarks(copier, index, index[stubs[0].objgen], self.bookmarks[number])
         destinations = _destinations(copier, book)
         if self.destinations or destinations:
             if "/Names" not in book.Root:
@@ -663,10 +678,11 @@ class _Merge:
                 return self.document_number
         return int(kind.removeprefix("#"))
 
-    def _nest_bookmarks(self, copier: _Copier, index: dict[ObjGen, int], at: int) -> None:
-        """Puts the spreads' bookmarks under the frame's last top-level bookmark before them (the part's
-        opener), after its own, as one layout of the whole book would have nested them; with none
-        before them, at the top level."""
+    def _nest_bookmarks(self, copier: _Copier, index: dict[ObjGen, int], at: int,
+                        bookmarks: list[dict[str, bytes]]) -> None:
+        """Puts the bookmarks of the layouts in place of the empty pages from ``at`` (the spreads') under the
+        frame's last top-level bookmark before them (the part's opener), after its own, as one layout of the
+        whole book would have nested them; with none before them, at the top level."""
         book = self.book
         if "/Outlines" not in book.Root:
             book.Root.Outlines = book.make_indirect(Dictionary(Type=Name.Outlines, Count=0))
@@ -678,7 +694,7 @@ class _Merge:
         previous = siblings[-1] if before and siblings else None
         following = None if before else next((item for item in top if item not in before), None)
         items = [book.make_indirect(Dictionary({key: copier.marker(value) for key, value in fields.items()}))
-                 for fields in self.bookmarks]
+                 for fields in bookmarks]
         for item, (prior, after) in zip(items, zip([previous, *items], [*items[1:], following], strict=False),
                                         strict=True):
             item.Parent = parent
@@ -798,17 +814,23 @@ class _FrameStructure:
         self.entries = [(int(nums[i]), nums[i + 1]) for i in range(0, len(nums), 2)]
         self.next_key = max((key for key, _ in self.entries), default=-1) + 1
 
-    def without(self, stubs: list[pikepdf.Object], index: dict[ObjGen, int]
-                ) -> tuple[list[pikepdf.Object], list[pikepdf.Object], list[tuple[int, pikepdf.Object]]]:
-        """The document element's children before and after the empty pages, and the parent tree's
-        entries, all without the empty pages' own."""
-        pages = {stub.objgen for stub in stubs}
-        keys = {int(stub.StructParents) for stub in stubs if "/StructParents" in stub}
-        at = min((index[page] for page in pages), default=len(index))
+    def without(self, runs: list[list[pikepdf.Object]], index: dict[ObjGen, int]
+                ) -> tuple[list[list[pikepdf.Object]], list[tuple[int, pikepdf.Object]]]:
+        """The document element's children between the runs of empty pages (one more list than runs), and
+        the parent tree's entries, all without the empty pages' own."""
+        pages = {stub.objgen for stubs in runs for stub in stubs}
+        keys = {int(stub.StructParents) for stubs in runs for stub in stubs if "/StructParents" in stub}
         kids = [kid for kid in _as_list(self.document.K) if not _on_pages(kid, pages)]
         starts = [_first_page(kid, index) for kid in kids]
-        position = next((number for number, start in enumerate(starts) if start is not None and start > at), len(kids))
-        return kids[:position], kids[position:], [(key, value) for key, value in self.entries if key not in keys]
+        segments, taken = [], 0
+        for stubs in runs:
+            at = index[stubs[0].objgen]
+            position = next((number for number, start in enumerate(starts)
+                             if number >= taken and start is not None and start > at), len(kids))
+            segments.append(kids[taken:position])
+            taken = position
+        segments.append(kids[taken:])
+        return segments, [(key, value) for key, value in self.entries if key not in keys]
 
 
 def _first_page(element: pikepdf.Object, index: dict[ObjGen, int], depth: int = 0) -> int | None:

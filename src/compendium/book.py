@@ -50,6 +50,27 @@ class PracticeListing:
 
 
 @dataclass(frozen=True)
+class ContentsRow:
+    """One row of «Содержание» as it flows down its pages: a section's entry, the part's heading or a year's."""
+
+    kind: Literal["entry", "part", "year"]
+    title: str
+    anchor: str | None = None
+    """The section an entry links to."""
+    award: Award | None = None
+    """A practice's award, for its entry."""
+
+
+@dataclass(frozen=True)
+class ContentsBlock:
+    """Consecutive rows as the template lays them out: a list of entries, or one heading."""
+
+    kind: Literal["entries", "part", "year"]
+    rows: tuple[tuple[int, ContentsRow], ...]
+    """Each row with its number in the whole contents."""
+
+
+@dataclass(frozen=True)
 class OpenerLine:
     """A line of the part's opener under its year: one practice, or every practice one award went to that
     year, where the edition has more practices than the opener's page holds."""
@@ -88,11 +109,16 @@ class Book:
     practices_by_year: tuple[tuple[int, tuple[Practice, ...]], ...]
     geography_stats: tuple[Stat, ...]
     winner_regions: frozenset[str]
-    part: Literal["whole", "frame", "spreads", "measure"] = "whole"
-    """What one layout holds: the ``whole`` book; its ``frame``, all but the spreads, which it leaves
-    as empty pages; a run of consecutive ``spreads`` alone; or the spreads to ``measure`` on endless pages."""
+    part: Literal["whole", "frame", "spreads", "contents", "measure"] = "whole"
+    """What one layout holds: the ``whole`` book; its ``frame``, all but the contents and the spreads, for
+    which it leaves empty pages; a run of consecutive ``spreads`` alone; some of the ``contents``' pages
+    alone; or the spreads to ``measure`` on endless pages."""
     first_page: int = 1
-    """The book's page number of the first page of a ``spreads`` layout."""
+    """The book's page number of the first page of a ``spreads`` or ``contents`` layout."""
+    contents_rows: tuple[int, int] | None = None
+    """For a ``contents`` layout, the rows it holds, from the first to one past the last."""
+    contents_pages: int = 1
+    """For the ``frame``, the pages the contents takes, which it leaves empty."""
     pages: Mapping[str, int] = field(default_factory=dict)
     """The page of each section the contents lists, by anchor, as the previous layout of the frame found
     them; empty before the first."""
@@ -108,6 +134,39 @@ class Book:
         if anchor in self.pages:
             return str(self.pages[anchor])
         return "0" * len(str(2 * len(self.practices) + 20))
+
+    @property
+    def contents(self) -> tuple[ContentsRow, ...]:
+        """Every row of «Содержание», in order."""
+        return (*(ContentsRow("entry", entry.title, entry.anchor) for entry in self.front_entries),
+                ContentsRow("part", "Практики победителей и лидеров"),
+                *(row for year, practices in self.practices_by_year for row in (
+                    ContentsRow("year", str(year)),
+                    *(ContentsRow("entry", f"{practice.municipality}, {practice.region}", f"practice-{practice.id}",
+                                  practice.award) for practice in practices))))
+
+    @property
+    def contents_blocks(self) -> tuple[ContentsBlock, ...]:
+        """The rows this layout shows (all, or a ``contents`` layout's), as the template lays them out."""
+        rows = self.contents
+        first, end = self.contents_rows or (0, len(rows))
+        blocks: list[ContentsBlock] = []
+        for number in range(first, end):
+            row = rows[number]
+            if row.kind == "entry" and blocks and blocks[-1].kind == "entries":
+                blocks[-1] = ContentsBlock("entries", (*blocks[-1].rows, (number, row)))
+            else:
+                blocks.append(ContentsBlock("entries" if row.kind == "entry" else row.kind, ((number, row),)))
+        return tuple(blocks)
+
+    def contents_row_id(self, number: int) -> str:
+        """A row's element id in a ``contents`` layout: an entry's is its section's, so that its link resolves
+        there (the merge keeps the section's own); a heading's is made of its number."""
+        return self.contents[number].anchor or f"contents-row-{number}"
+
+    def contents_part(self, rows: tuple[int, int], first_page: int) -> Book:
+        """The frame's book as the layout of some of the contents' rows sees it, starting on ``first_page``."""
+        return replace(self, part="contents", contents_rows=rows, first_page=first_page)
 
     @property
     def opener(self) -> tuple[tuple[int, tuple[OpenerLine, ...]], ...]:

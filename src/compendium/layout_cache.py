@@ -13,11 +13,12 @@ import hashlib
 import json
 import re
 import zlib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from importlib.metadata import version
 from pathlib import Path
+from typing import NamedTuple
 from urllib.parse import unquote, urlsplit
 
 from .paths import ProjectPaths
@@ -32,7 +33,8 @@ INPUTS_FILE = "inputs.json"
 
 @dataclass(frozen=True)
 class LayoutJob:
-    """One WeasyPrint run: the book's frame, or one practice's spread. Sent to worker processes."""
+    """One WeasyPrint run: the book's frame, some pages of its contents, or one practice's spread. Sent to
+    worker processes."""
 
     compressed_html: bytes
     """The part's HTML (`compress_html`): a build holds each job from its templating until its layout is
@@ -49,10 +51,24 @@ class LayoutJob:
     """The PDF's own title, when it is not the book's: a spread is also shared on its own."""
     pages_elsewhere: int = 0
     """For a frame, the pages the spreads add beyond its two empty ones: the book's sheets count them."""
+    contents_pages: tuple[str, ...] = ()
+    """For a part of the contents, the id of the row each of its pages must start with, as the contents'
+    pages were found (`render_book._Parts.contents_pages`)."""
 
     @property
     def html(self) -> str:
         return zlib.decompress(self.compressed_html).decode()
+
+
+class StubRun(NamedTuple):
+    """For the merge (`assemble_pdf.merge_spreads`): consecutive empty pages of the frame, from ``first``
+    (0-based), and the layouts that take their place."""
+
+    first: int
+    count: int
+    layouts: Sequence[Path]
+    own_destinations: bool = True
+    """False for layouts whose anchors only stand in for sections laid out elsewhere (the contents')."""
 
 
 def compress_html(html: str) -> bytes:

@@ -29,6 +29,7 @@ from .layout_cache import (
     LaidOut,
     LayoutCache,
     LayoutJob,
+    StubRun,
     compress_html,
     inputs_key,
     layout_key,
@@ -45,6 +46,8 @@ T = TypeVar("T")
 FRAME_PASSES = 3
 """Layouts of the frame before its page numbers must have settled: the first prints placeholders, the
 second the pages found, and a third is needed only when a number's width moved a line break."""
+CONTENTS_FILE = "contents.json"
+"""The row each of the contents' pages starts with, by what the contents depends on, in the edition's cache folder."""
 PAGES_FILE = "pages.json"
 """Where the sections fell in the edition's last build, in its cache folder: the next build's guess."""
 log = logging.getLogger("compendium")
@@ -141,6 +144,8 @@ class Part(NamedTuple):
     title: str | None = None
     written: bool = True
     """False for a frame laid out only to learn its pages."""
+    contents_pages: tuple[str, ...] = ()
+    """For some pages of the contents, the id of the row each starts with."""
 
 
 def render_books(collection: Collection, paths: ProjectPaths, profiles: Sequence[str], made: datetime,
@@ -162,18 +167,21 @@ def render_books(collection: Collection, paths: ProjectPaths, profiles: Sequence
     titles = {practice.id: f"{practice.municipality}: «{practice.title}» — {title}"
               for practice in collection.practices}
     with _Alongside(meanwhile) as alongside:
-        frames, laid_out = _frames_and_spreads(parts, book, chosen, titles, alongside.start)
+        frames, contents, laid_out = _frames_and_spreads(parts, book, chosen, titles, alongside.start)
         overflowing = [practice for practice in collection.practices
                        if not all(laid_out[name][practice.id].fits for name in profiles)]
         if overflowing:
             measuring = replace(book, practices=tuple(overflowing), part="measure")
             raise SourceProblems(runner.submit(workers.measure_overflow, measuring, collection, paths).result())
         log.info("Step 4 - Merging the spreads into each book")
-        merged = parts.merge({profile.name: (frames[profile.name], laid_out[profile.name]) for profile in chosen})
-        made_of = {profile.name: _parts_of(frames[profile.name], laid_out[profile.name], book) for profile in chosen}
+        merged = parts.merge({profile.name: (frames[profile.name], contents[profile.name], laid_out[profile.name])
+                              for profile in chosen})
+        made_of = {profile.name: _parts_of(frames[profile.name], contents[profile.name], laid_out[profile.name], book)
+                   for profile in chosen}
         for name, placed in made_of.items():  # a practice's own PDF is its screen spread
+            own = {spread.pdf for spread in laid_out[name].values()} if name == SCREEN.name else set()
             for part in placed:
-                pdf_made(part.pdf, "practice" if name == SCREEN.name and part is not placed[0] else "part")
+                pdf_made(part.pdf, "practice" if part.pdf in own else "part")
         book_pdfs = merged()
         for pdf in book_pdfs:
             pdf_made(pdf, "book")
@@ -183,6 +191,8 @@ def render_books(collection: Collection, paths: ProjectPaths, profiles: Sequence
     for profile in chosen:
         frame, spreads_of = frames[profile.name], laid_out[profile.name]
         overflow = [f"page {page}: «{text}»" for page, text in frame.overflow] + [
+            f"page {placed.pages[page - 1]}: «{text}»" for part, placed in zip(
+                contents[profile.name], made_of[profile.name][1:], strict=False) for page, text in part.overflow] + [
             f"page {frame.anchors[f'practice-{practice_id}'] - 1 + page}: «{text}»"
             for practice_id, spread in spreads_of.items() for page, text in spread.overflow]
         practices = {practice_id: RenderedPdf(
@@ -198,38 +208,68 @@ def render_books(collection: Collection, paths: ProjectPaths, profiles: Sequence
 
 def _frames_and_spreads(parts: _Parts, book: Book, profiles: Sequence[Profile], titles: dict[str, str],
                         pages_found: Callable[[dict[str, int]], None]
-                        ) -> tuple[dict[str, LaidOut], dict[str, dict[str, LaidOut]]]:
-    """Each profile's frame and spreads.
+                        ) -> tuple[dict[str, LaidOut], dict[str, list[LaidOut]], dict[str, dict[str, LaidOut]]]:
+    """Each profile's frame, contents and spreads.
 
-    The frame is laid out first with placeholders for the contents' page numbers, once and not
-    written: that gives every section's page. Meanwhile, the workers it leaves idle lay spreads out
+    The contents' pages are found first (`_Parts.contents_pages`), with placeholders for its page
+    numbers, and the frame, which leaves that many pages empty for them, is laid out once and not
+    written: that gives every section's page. Meanwhile, the workers they leave idle lay spreads out
     on the pages they had last time (or that the page plan gives): a guess, kept if it was right. The
-    frame is then laid out with those pages printed, on the workers at the same time as the spreads,
-    which start on them. Should a printed number have moved a section (a wider number breaking a
-    line), both are laid out again with the pages found; what did not move comes from the cache.
+    contents' pages are then found with those pages printed, and the frame, the contents (some pages
+    a layout) and the spreads laid out on the workers together. Should a printed number have moved a
+    section (a wider number breaking a line), all are laid out again with the pages found; what did not
+    move comes from the cache.
 
     ``pages_found`` (the Word draft) starts once those frames are laid out: the draft's XML and a frame's
     boxes are the two largest things a build holds, and at 500 practices, made at the same time, they
     added 40 MB to the build's peak of some 400.
     """
-    frame = book.frame()
     # every profile's pages flow alike (print adds only bleed, and sheet padding after the last spread)
-    found = parts.lay_out("frames with placeholder page numbers", [Part(profiles[0], frame, written=False)],
-                          meanwhile=_spreads(book, profiles, titles, parts.likely_pages(book)))
+    guessed = _spreads(book, profiles, titles, parts.likely_pages(book))
+    frame = book.frame()
+    starts = parts.contents_pages(frame, profiles[0], meanwhile=guessed)
+    found = parts.lay_out("frames with placeholder page numbers",
+                          [Part(profiles[0], replace(frame, contents_pages=len(starts)), written=False)],
+                          meanwhile=guessed)
     pages = _in_the_book(found[0], book).anchors
     for attempt in range(FRAME_PASSES - 1):
-        laid_out = iter(parts.lay_out("frames and spreads", [
-            *(Part(profile, replace(frame, pages=pages)) for profile in profiles),
+        numbered = replace(frame, pages=pages)
+        starts = parts.contents_pages(numbered, profiles[0], meanwhile=_spreads(book, profiles, titles, pages))
+        numbered = replace(numbered, contents_pages=len(starts))
+        contents_parts = _contents_parts(numbered, starts, pages["contents"])
+        laid_out = iter(parts.lay_out("frames, contents and spreads", [
+            *(Part(profile, numbered) for profile in profiles),
+            *(part._replace(profile=profile) for profile in profiles for part in contents_parts),
             *_spreads(book, profiles, titles, pages)],
             once_first_known=partial(pages_found, pages) if attempt == 0 else None))
         frames = {profile.name: _in_the_book(next(laid_out), book) for profile in profiles}
+        contents = {profile.name: [next(laid_out) for _ in contents_parts] for profile in profiles}
         spreads = {profile.name: {practice.id: next(laid_out) for practice in book.practices} for profile in profiles}
         if all(frames[name].anchors[anchor] == pages[anchor] for name in frames for anchor in book.listed_anchors):
             parts.remember_pages(pages)
-            return frames, spreads
+            return frames, contents, spreads
         pages = frames[profiles[0].name].anchors
     raise CompendiumError(f"the contents' page numbers did not settle in {FRAME_PASSES} layouts of the frame; "
                           "check layouts/pdf/contents.html.j2")
+
+
+CONTENTS_PAGES_PER_LAYOUT = 4
+"""How many of the contents' pages one layout holds."""
+CONTENTS_ROWS_PER_LAYOUT = 120
+"""How many of the contents' rows `_Parts.contents_pages` lays out at a time to find its pages: about five pages."""
+
+
+def _contents_parts(frame: Book, starts: Sequence[int], first_page: int) -> list[Part]:
+    """The contents, some pages a layout, each starting with the row its first page starts with (``starts``,
+    one per page), for the first profile."""
+    rows = len(frame.contents)
+    parts = []
+    for first in range(0, len(starts), CONTENTS_PAGES_PER_LAYOUT):
+        pages = starts[first:first + CONTENTS_PAGES_PER_LAYOUT]
+        end = starts[first + len(pages)] if first + len(pages) < len(starts) else rows
+        parts.append(Part(PROFILES[SCREEN.name], frame.contents_part((pages[0], end), first_page + first),
+                          contents_pages=tuple(frame.contents_row_id(row) for row in pages)))
+    return parts
 
 
 def _in_the_book(frame: LaidOut, book: Book) -> LaidOut:
@@ -253,15 +293,23 @@ def _moved_on(page: int, stand_in: int, added: int) -> int:
     return page + added if page > stand_in + 1 else page
 
 
-def _parts_of(frame: LaidOut, spreads: dict[str, LaidOut], book: Book) -> tuple[PlacedPart, ...]:
-    """The layouts a book is merged from, each with the book's pages for its own: the frame first, whose two
-    empty pages the book leaves out, then the spreads in order. ``frame`` is as `_in_the_book` gives it."""
+def _parts_of(frame: LaidOut, contents: list[LaidOut], spreads: dict[str, LaidOut], book: Book
+              ) -> tuple[PlacedPart, ...]:
+    """The layouts a book is merged from, each with the book's pages for its own: the frame first, whose
+    empty pages the book leaves out, then the contents' layouts and the spreads, in order. ``frame`` is as
+    `_in_the_book` gives it."""
     added = _pages_beyond_the_stand_in(book)
     first = frame.anchors[f"practice-{book.practices[0].id}"] if book.practices else frame.page_count + 1
-    frame_pages = tuple(0 if first <= page <= first + 1 else _moved_on(page, first, added)
-                        for page in range(1, frame.page_count - added + 1))
+    contents_first = frame.anchors["contents"]
+    contents_end = contents_first + sum(part.page_count for part in contents)
+    frame_pages = tuple(0 if first <= page <= first + 1 or contents_first <= page < contents_end
+                        else _moved_on(page, first, added) for page in range(1, frame.page_count - added + 1))
+    contents_pages, page = [], contents_first
+    for part in contents:
+        contents_pages.append(PlacedPart(part.pdf, tuple(range(page, page + part.page_count))))  # type: ignore[arg-type]
+        page += part.page_count
     starts = [frame.anchors[f"practice-{practice.id}"] for practice in book.practices]
-    return (PlacedPart(frame.pdf, frame_pages),  # type: ignore[arg-type]
+    return (PlacedPart(frame.pdf, frame_pages), *contents_pages,  # type: ignore[arg-type]
             *(PlacedPart(spreads[practice.id].pdf, (start, start + 1))  # type: ignore[arg-type]
               for practice, start in zip(book.practices, starts, strict=True)))
 
@@ -321,6 +369,12 @@ class _Parts:
         self.cache_folder = cache_folder
         self.started: dict[str, Future[LaidOut]] = {}
         """Layouts started on a guess, by key."""
+        try:
+            known = json.loads((cache_folder / CONTENTS_FILE).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            known = {}
+        self._known_contents: dict[str, list[int]] = known if isinstance(known, dict) else {}
+        self._used_contents: dict[str, list[int]] = {}
 
     def lay_out(self, what: str, parts: Sequence[Part], meanwhile: Sequence[Part] = (),
                 once_first_known: Callable[[], None] | None = None) -> list[LaidOut]:
@@ -352,10 +406,41 @@ class _Parts:
         the frames on two workers, the one that laid out the first held that while the other laid out the
         second: 424 MB at 500 practices, against 364 MB so."""
         jobs = [self.started.pop(key, None) or job() for key, job in missing]
-        frames = [job for job in jobs if isinstance(job, LayoutJob) and job.spread_of is None]
+        frames = [job for job in jobs if isinstance(job, LayoutJob) and _is_frame(job)]
         together = iter(_one_each(self.runner.submit(workers.lay_out_in_turn, frames), len(frames)) if frames else ())
-        return [job if isinstance(job, Future) else next(together) if job.spread_of is None
+        return [job if isinstance(job, Future) else next(together) if _is_frame(job)
                 else self.runner.submit(workers.lay_out, job) for job in jobs]
+
+    def contents_pages(self, frame: Book, profile: Profile, meanwhile: Sequence[Part]) -> tuple[int, ...]:
+        """The row each of the contents' pages starts with, as the contents of ``frame`` flows, kept in the
+        cache folder by what it depends on. The contents is laid out some rows at a time, on a worker while
+        the others lay ``meanwhile`` out: all but the last page of each layout are as one layout of every
+        row would have them, and the next layout starts with the last page's first row. One layout of
+        1 000 practices' rows held 100 MB of boxes."""
+        key = inputs_key(self.fingerprint, str(self.collection.directory), profile.name, "contents pages",
+                         self.records.edition, repr(frame.practices), json.dumps(dict(frame.pages), sort_keys=True))
+        if key not in self._known_contents:
+            rows = len(frame.contents)
+            numbers = {frame.contents_row_id(number): number for number in range(rows)}
+            starts: list[int] = []
+            start = 0
+            while True:
+                end = min(rows, start + CONTENTS_ROWS_PER_LAYOUT)
+                html = self._template(profile).render(frame.contents_part((start, end), frame.first_page))
+                finding = self.runner.submit(workers.contents_first_rows, LayoutJob(
+                    compress_html(html), profile, self.made, self.paths, self.collection.directory, None))
+                self.runner.while_busy([finding], self._spare(meanwhile))
+                firsts = [numbers[name] for name in finding.result()]
+                if end == rows:
+                    break
+                if len(firsts) < 2:
+                    raise CompendiumError(f"a page of the contents holds more than {CONTENTS_ROWS_PER_LAYOUT} "
+                                          "rows; raise render_book.CONTENTS_ROWS_PER_LAYOUT")
+                starts += firsts[:-1]
+                start = firsts[-1]
+            self._known_contents[key] = [*starts, *firsts]
+        self._used_contents[key] = self._known_contents[key]
+        return tuple(self._used_contents[key])
 
     def likely_pages(self, book: Book) -> Mapping[str, int]:
         """Where the sections fell in this edition's last build, or else where the page plan puts them."""
@@ -392,7 +477,8 @@ class _Parts:
         self.known.learn(inputs, key, files)
         job = LayoutJob(compress_html(html), part.profile, self.made, self.paths, self.collection.directory,
                         cache.pdf_path(key) if part.written else None, part.spread_of, part.title,
-                        _pages_beyond_the_stand_in(part.book) if part.book.part == "frame" else 0)
+                        _pages_beyond_the_stand_in(part.book) if part.book.part == "frame" else 0,
+                        part.contents_pages)
         return key if known is None else known, job
 
     def _inputs(self, part: Part) -> str:
@@ -404,9 +490,10 @@ class _Parts:
         if book.part == "spreads":
             shown = [self.records.edition, *(self.records.practice(practice.id) for practice in book.practices)]
             placed = str(book.first_page)
-        else:  # the frame: every record but the practices, which it shows as listed (Book.frame)
+        else:  # the frame or the contents: every record but the practices, which they show as listed (Book.frame)
             shown = [self.records.edition, repr(book.practices)]
-            placed = json.dumps(dict(book.pages), sort_keys=True)
+            placed = json.dumps([dict(book.pages), book.contents_pages, book.contents_rows, book.first_page,
+                                 part.contents_pages], sort_keys=True)
         return inputs_key(self.fingerprint, str(self.collection.directory), self.made.isoformat(), part.profile.name,
                           part.title or "", str(part.written), book.part, placed, *shown)
 
@@ -421,22 +508,23 @@ class _Parts:
         self.started[key] = self.runner.submit(workers.lay_out, job())
         return self.started[key]
 
-    def merge(self, books: dict[str, tuple[LaidOut, dict[str, LaidOut]]]) -> Callable[[], list[Path]]:
-        """Starts merging each profile's frame and spreads on a worker, unless the cache has the book; the
-        function returned waits and gives the books' PDFs in order. A book is kept under its layouts' keys."""
+    def merge(self, books: dict[str, tuple[LaidOut, list[LaidOut], dict[str, LaidOut]]]) -> Callable[[], list[Path]]:
+        """Starts merging each profile's frame, contents and spreads on a worker, unless the cache has the book;
+        the function returned waits and gives the books' PDFs in order. A book is kept under its layouts' keys."""
         merging, kept, merged = [], [], []
-        for name, (frame, spreads) in books.items():
+        for name, (frame, contents, spreads) in books.items():
             profile, cache = PROFILES[name], self._cache(PROFILES[name])
-            layouts = " ".join(layout.pdf.name for layout in (frame, *spreads.values()))  # type: ignore[union-attr]
+            layouts = " ".join(layout.pdf.name for layout in (frame, *contents, *spreads.values()))  # type: ignore[union-attr]
             key = layout_key(self.fingerprint, layouts, name, "book")
             book = LaidOut(cache.pdf_path(key), frame.page_count, frame.anchors, ())
             if cache.get(key) is None:
                 in_order = sorted(spreads, key=lambda practice_id: frame.anchors[f"practice-{practice_id}"])
                 first_page = frame.anchors[f"practice-{in_order[0]}"] if in_order else 0
-                merging.append(self.runner.submit(workers.merge_book, frame.pdf, first_page - 1,
-                                                  [spreads[practice_id].pdf for practice_id in in_order],
-                                                  self.paths.fonts, profile.whole_fonts, book.pdf,
-                                                  self.cache_folder / "fonts" / name))
+                runs = [StubRun(frame.anchors["contents"] - 1, sum(part.page_count for part in contents),
+                                [part.pdf for part in contents], own_destinations=False),  # type: ignore[misc]
+                        StubRun(first_page - 1, 2, [spreads[practice_id].pdf for practice_id in in_order])]  # type: ignore[misc]
+                merging.append(self.runner.submit(workers.merge_book, frame.pdf, runs, self.paths.fonts,
+                                                  profile.whole_fonts, book.pdf, self.cache_folder / "fonts" / name))
                 kept.append((cache, key, book))
             merged.append(book.pdf)
         log.info("%d of %d books to merge; %d from the cache", len(merging), len(books), len(books) - len(merging))
@@ -454,6 +542,7 @@ class _Parts:
         for cache in self.caches.values():
             cache.keep_only_used()
         self.known.save()
+        replace_file(self.cache_folder / CONTENTS_FILE, json.dumps(self._used_contents).encode())
 
     def _template(self, profile: Profile) -> BookTemplate:
         if profile.name not in self.templates:
@@ -465,6 +554,10 @@ class _Parts:
         if profile.name not in self.caches:
             self.caches[profile.name] = LayoutCache(self.cache_folder / profile.name)
         return self.caches[profile.name]
+
+
+def _is_frame(job: LayoutJob) -> bool:
+    return job.spread_of is None and not job.contents_pages
 
 
 def _one_each(together: Future[list[T]], count: int) -> list[Future[T]]:

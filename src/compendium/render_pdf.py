@@ -122,6 +122,8 @@ def lay_out_part(job: LayoutJob) -> LaidOut:
     anchors = _anchors(document)
     if job.spread_of is not None and not fits_its_spread(anchors, job.spread_of, len(document.pages)):
         return LaidOut(None, len(document.pages), {}, (), fits=False)
+    if job.contents_pages:
+        return _contents_part(document, job)
     if job.spread_of is None:
         document = _without_unneeded_padding(document, anchors, job.profile, job.pages_elsewhere)
         anchors = _anchors(document)
@@ -136,6 +138,30 @@ def lay_out_part(job: LayoutJob) -> LaidOut:
     # the book's sections; the markers inside a spread (<id>--<field>) matter to this layout only
     sections = {name: index + 1 for name, (index, _) in anchors.items() if "--" not in name}
     return LaidOut(job.pdf, len(document.pages), sections, tuple(overflowing_text(document)))
+
+
+def contents_first_rows(job: LayoutJob) -> list[str]:
+    """Lays out some of the contents' rows (`render_book._Parts.contents_pages`) and gives the id of the row
+    each page starts with."""
+    return _first_rows(lay_out_html(job.html, job.paths, job.edition, job.profile))
+
+
+def _first_rows(document: Document) -> list[str]:
+    """The id of the first row of the contents on each page (every row has one: `Book.contents_row_id`)."""
+    return [min(page.anchors.items(), key=lambda item: item[1][1])[0] for page in document.pages]
+
+
+def _contents_part(document: Document, job: LayoutJob) -> LaidOut:
+    """Writes some pages of the contents, which must break as their pages were found."""
+    if tuple(_first_rows(document)) != job.contents_pages:
+        raise CompendiumError("some pages of the contents, laid out on their own, did not break as the contents "
+                              "laid out in one did; check the margins of layouts/pdf/contents.html.j2's rows")
+    _date(document, job.made)
+    assert job.pdf is not None
+    data = _written(document, job.profile)
+    replace_file(job.pdf, data)
+    keep_prepared_spread(job.pdf, data, own_destinations=False)  # its ids stand in for the sections' own
+    return LaidOut(job.pdf, len(document.pages), {}, tuple(overflowing_text(document)))
 
 
 def _written(document: Document, profile: Profile) -> bytes:

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
     from .book import Book
     from .errors import Problem
-    from .layout_cache import LaidOut, LayoutJob
+    from .layout_cache import LaidOut, LayoutJob, StubRun
     from .model import Collection
     from .paths import ProjectPaths
 
@@ -134,12 +134,21 @@ def measure_overflow(book: Book, collection: Collection, paths: ProjectPaths) ->
     return measured(book, collection, paths)
 
 
-def merge_book(frame: Path, stub_index: int, spreads: list[Path], fonts: Path, whole_fonts: bool, book: Path,
+def contents_first_rows(job: LayoutJob) -> list[str]:
+    from .render_pdf import contents_first_rows as found
+
+    try:
+        return found(job)
+    finally:
+        _return_free_memory()
+
+
+def merge_book(frame: Path, runs: list[StubRun], fonts: Path, whole_fonts: bool, book: Path,
                kept_fonts: Path) -> None:
     from .assemble_pdf import merge_spreads
 
     try:
-        merge_spreads(frame, stub_index, spreads, fonts, whole_fonts, book, kept_fonts)
+        merge_spreads(frame, runs, fonts, whole_fonts, book, kept_fonts)
     finally:
         _return_free_memory()
 
