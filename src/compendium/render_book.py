@@ -1,9 +1,12 @@
-"""Stage 3: each profile's PDF, laid out as a frame plus one layout per spread, on every core, and merged.
+"""Stage 3: each profile's PDF, laid out as a frame, the contents a few pages a layout and one layout per
+spread, on every core, and merged.
 
 Every spread is exactly two pages, so once the frame (the book with one spread's two pages left
-empty to stand for all of them) is laid out, every spread's page numbers are known. The spreads are
-then laid out independently, in worker processes, and kept in the layout cache: after an edit, only
-the parts whose HTML changed are laid out again, and the merge gives the same bytes as a clean build.
+empty to stand for all of them, and the contents' pages left empty too) is laid out, every spread's
+page numbers are known. The spreads are then laid out independently, in worker processes, and kept
+in the layout cache: after an edit, only the parts whose HTML changed are laid out again, and the
+merge gives the same bytes as a clean build. The contents, the one part of the frame that grows with
+the edition, is laid out apart so that no layout holds all of it.
 """
 
 from __future__ import annotations
@@ -236,14 +239,15 @@ def _frames_and_spreads(parts: _Parts, book: Book, profiles: Sequence[Profile], 
         numbered = replace(frame, pages=pages)
         starts = parts.contents_pages(numbered, profiles[0], meanwhile=_spreads(book, profiles, titles, pages))
         numbered = replace(numbered, contents_pages=len(starts))
-        contents_parts = _contents_parts(numbered, starts, pages["contents"])
+        contents_parts = {profile.name: _contents_parts(numbered, starts, pages["contents"], profile)
+                          for profile in profiles}
         laid_out = iter(parts.lay_out("frames, contents and spreads", [
             *(Part(profile, numbered) for profile in profiles),
-            *(part._replace(profile=profile) for profile in profiles for part in contents_parts),
+            *(part for profile in profiles for part in contents_parts[profile.name]),
             *_spreads(book, profiles, titles, pages)],
             once_first_known=partial(pages_found, pages) if attempt == 0 else None))
         frames = {profile.name: _in_the_book(next(laid_out), book) for profile in profiles}
-        contents = {profile.name: [next(laid_out) for _ in contents_parts] for profile in profiles}
+        contents = {profile.name: [next(laid_out) for _ in contents_parts[profile.name]] for profile in profiles}
         spreads = {profile.name: {practice.id: next(laid_out) for practice in book.practices} for profile in profiles}
         if all(frames[name].anchors[anchor] == pages[anchor] for name in frames for anchor in book.listed_anchors):
             parts.remember_pages(pages)
@@ -259,15 +263,15 @@ CONTENTS_ROWS_PER_LAYOUT = 120
 """How many of the contents' rows `_Parts.contents_pages` lays out at a time to find its pages: about five pages."""
 
 
-def _contents_parts(frame: Book, starts: Sequence[int], first_page: int) -> list[Part]:
+def _contents_parts(frame: Book, starts: Sequence[int], first_page: int, profile: Profile) -> list[Part]:
     """The contents, some pages a layout, each starting with the row its first page starts with (``starts``,
-    one per page), for the first profile."""
+    one per page)."""
     rows = len(frame.contents)
     parts = []
     for first in range(0, len(starts), CONTENTS_PAGES_PER_LAYOUT):
         pages = starts[first:first + CONTENTS_PAGES_PER_LAYOUT]
         end = starts[first + len(pages)] if first + len(pages) < len(starts) else rows
-        parts.append(Part(PROFILES[SCREEN.name], frame.contents_part((pages[0], end), first_page + first),
+        parts.append(Part(profile, frame.contents_part((pages[0], end), first_page + first),
                           contents_pages=tuple(frame.contents_row_id(row) for row in pages)))
     return parts
 
