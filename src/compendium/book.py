@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from itertools import groupby
 from typing import Literal
 
@@ -135,9 +136,9 @@ class Book:
             return str(self.pages[anchor])
         return "0" * len(str(2 * len(self.practices) + 20))
 
-    @property
+    @cached_property
     def contents(self) -> tuple[ContentsRow, ...]:
-        """Every row of «Содержание», in order."""
+        """Every row of «Содержание», in order: made once per book, since each row's id is looked up in it."""
         return (*(ContentsRow("entry", entry.title, entry.anchor) for entry in self.front_entries),
                 ContentsRow("part", "Практики победителей и лидеров"),
                 *(row for year, practices in self.practices_by_year for row in (
@@ -172,8 +173,7 @@ class Book:
     def opener(self) -> tuple[tuple[int, tuple[OpenerLine, ...]], ...]:
         """The part's opener, by year: a line per practice, or per award when they would not fit its page."""
         if not self.opener_is_summary:
-            return tuple((year, tuple(OpenerLine(award_short(practice.award), practice.municipality, practice.region,
-                                                 f"practice-{practice.id}") for practice in practices))
+            return tuple((year, tuple(_award_line([practice]) for practice in practices))
                          for year, practices in self.practices_by_year)
         return tuple((year, tuple(_award_line(given) for given in _by_award(practices)))
                      for year, practices in self.practices_by_year)
