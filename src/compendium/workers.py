@@ -44,6 +44,7 @@ SERVER = multiprocessing.get_context("forkserver" if FORKED else "spawn")
 if FORKED:
     SERVER.set_forkserver_preload(WORKER_MODULES)
 PR_SET_PDEATHSIG = 1
+M_ARENA_MAX = -8
 _LIBC = ctypes.CDLL(None) if FORKED else None
 log = logging.getLogger("compendium")
 
@@ -61,11 +62,22 @@ def start_early(paths: ProjectPaths | None, for_one_build: bool) -> None:
 
     Call it before importing the pipeline, with no other thread running."""
     global _pool, _for_one_build
+    _share_one_heap()
     if FORKED and cores() > 1 and _pool is None:
         _for_one_build = for_one_build
         _pool = ProcessPoolExecutor(cores(), mp_context=multiprocessing.get_context("fork"),
                                     initializer=_start_worker, initargs=(paths,))
         _pool.submit(int)  # a fork context starts every worker at the first job
+
+
+def _share_one_heap() -> None:
+    """Has every thread of this process allocate from the one heap that `give_back_free_pages` trims.
+
+    By default glibc gives a thread its own heap. The Word draft, written on a thread while the main thread
+    templates the layouts, left 23 MB there that trimming did not give back: at 1 000 practices the building
+    process held 139 MB through every layout that followed, against 116 with one heap."""
+    if _LIBC is not None:
+        _LIBC.mallopt(M_ARENA_MAX, 1)
 
 
 def submit(work: Callable[..., T], *arguments: Any) -> Future[T]:
