@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from functools import cached_property
 from itertools import groupby
 from typing import Literal
 
@@ -110,6 +109,9 @@ class Book:
     practices_by_year: tuple[tuple[int, tuple[Practice, ...]], ...]
     geography_stats: tuple[Stat, ...]
     winner_regions: frozenset[str]
+    contents: tuple[ContentsRow, ...]
+    """Every row of «Содержание», in order: made once per book and shared by the layouts of its parts, since
+    each row's id is looked up in it, and a copy per part grew with the square of the practices."""
     part: Literal["whole", "frame", "spreads", "contents", "measure"] = "whole"
     """What one layout holds: the ``whole`` book; its ``frame``, all but the contents and the spreads, for
     which it leaves empty pages; a run of consecutive ``spreads`` alone; some of the ``contents``' pages
@@ -135,16 +137,6 @@ class Book:
         if anchor in self.pages:
             return str(self.pages[anchor])
         return "0" * len(str(2 * len(self.practices) + 20))
-
-    @cached_property
-    def contents(self) -> tuple[ContentsRow, ...]:
-        """Every row of «Содержание», in order: made once per book, since each row's id is looked up in it."""
-        return (*(ContentsRow("entry", entry.title, entry.anchor) for entry in self.front_entries),
-                ContentsRow("part", "Практики победителей и лидеров"),
-                *(row for year, practices in self.practices_by_year for row in (
-                    ContentsRow("year", str(year)),
-                    *(ContentsRow("entry", f"{practice.municipality}, {practice.region}", f"practice-{practice.id}",
-                                  practice.award) for practice in practices))))
 
     @property
     def contents_blocks(self) -> tuple[ContentsBlock, ...]:
@@ -194,7 +186,7 @@ class Book:
         """The book as the layout of one practice's spread sees it: the edition and that practice, and
         nothing drawn from the other practices, so that the layout depends on its own record alone."""
         return replace(self, part="spreads", practices=(practice,), first_page=first_page, practices_by_year=(),
-                       geography_stats=(), winner_regions=frozenset())
+                       geography_stats=(), winner_regions=frozenset(), contents=())
 
     @classmethod
     def of(cls, collection: Collection) -> Book:
@@ -236,6 +228,7 @@ class Book:
             practices_by_year=by_year,
             geography_stats=stats,
             winner_regions=frozenset(practice.region for practice in collection.practices),
+            contents=_contents_rows(front, by_year),
         )
 
 
@@ -260,6 +253,16 @@ def _by_award(practices: tuple[Practice, ...]) -> list[list[Practice]]:
     for practice in practices:
         groups.setdefault(practice.award, []).append(practice)
     return list(groups.values())
+
+
+def _contents_rows(front: tuple[ContentsEntry, ...],
+                   by_year: tuple[tuple[int, tuple[Practice, ...]], ...]) -> tuple[ContentsRow, ...]:
+    return (*(ContentsRow("entry", entry.title, entry.anchor) for entry in front),
+            ContentsRow("part", "Практики победителей и лидеров"),
+            *(row for year, practices in by_year for row in (
+                ContentsRow("year", str(year)),
+                *(ContentsRow("entry", f"{practice.municipality}, {practice.region}", f"practice-{practice.id}",
+                              practice.award) for practice in practices))))
 
 
 def _award_line(given: list[Practice]) -> OpenerLine:

@@ -388,20 +388,22 @@ class _Parts:
         done, or failed: its failure is raised where its result is asked for)."""
         keyed = [self._job(part) for part in parts]
         found = {key: cache.get(key) for cache, key, _ in keyed}
-        missing = [(cache, key, job) for cache, key, job in keyed if found[key] is None]
+        missing = [(cache, key) for cache, key, _ in keyed if found[key] is None]
         log.info("%d of %d %s to lay out; %d from the cache", len(missing), len(keyed), what,
                  len(keyed) - len(missing))
-        laying_out = self._submitted([(key, job) for _, key, job in missing])
+        laying_out = self._submitted([(key, job) for _, key, job in keyed if found[key] is None])
+        keys = [key for _, key, _ in keyed]
+        del keyed  # its jobs hold their parts' HTML and books, which the workers' queue holds until laid out
         if once_first_known is not None:
-            if missing and missing[0][1] == keyed[0][1]:
+            if missing and missing[0][1] == keys[0]:
                 wait(laying_out[:1])
             once_first_known()
         self.runner.while_busy(laying_out, self._spare(meanwhile))
-        for done, ((cache, key, _), future) in enumerate(zip(missing, laying_out, strict=True), start=1):
+        for done, ((cache, key), future) in enumerate(zip(missing, laying_out, strict=True), start=1):
             found[key] = future.result()
             cache.put(key, found[key])
             counts.info("%d of %d %s laid out", done, len(missing), what)
-        return [found[key] for _, key, _ in keyed]  # type: ignore[misc]
+        return [found[key] for key in keys]  # type: ignore[misc]
 
     def _submitted(self, missing: list[tuple[str, Callable[[], LayoutJob]]]) -> list[Future[LaidOut]]:
         """The layouts of the missing parts, in order, started unless started on a guess. The frames go
