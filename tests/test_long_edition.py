@@ -136,3 +136,13 @@ def test_a_summary_line_counts_the_practices_and_their_regions(project: ProjectP
     regions = len({practice.region for practice in leaders})
     assert line.title.split()[0] == str(len(leaders)) and line.detail.split()[1] == str(regions)
     assert line.anchor == f"practice-{leaders[0].id}"
+
+
+def test_every_part_reads_the_one_list_of_contents_rows(long_edition: Path, project: ProjectPaths) -> None:
+    """A copy of the rows per contents layout grew with the square of the practices."""
+    book = Book.of(load_collection(long_edition, project))
+    frame = book.frame()
+
+    assert frame.contents is book.contents and frame.contents_part((0, 10), 5).contents is book.contents
+    assert book.spread(book.practices[0], 31).contents == ()
+    assert [row.anchor for row in book.contents if row.kind == "entry"] == list(book.listed_anchors)
