@@ -198,7 +198,10 @@ def test_preflight_report_describes_every_output(default_build, collection):
     assert set(book["checks"].values()) == set(printed["checks"].values()) == {"ok"}
     assert book["overflow"] == printed["overflow"] == []
     assert book["bytes"] == default_build.outputs["pdf"].stat().st_size
-    assert len([name for name in outputs if name.startswith("practices/")]) == len(collection.practices)
+    practices = [output for name, output in outputs.items() if name.startswith("practices/")]
+    assert len(practices) == len(collection.practices)
+    # no layout places a picture, so pdfimages has nothing to list and is not run
+    assert [practice["checks"] for practice in practices] == [{"pdffonts": "ok", "qpdf --check": "ok"}] * len(practices)
     assert outputs["draft-2022-2023.docx"]["images"][0]["ppi"] == pytest.approx(300, abs=1)
     assert report["date"] == "2023-12-31"
     messages = [(f["severity"], f["output"], f["message"]) for f in report["findings"]]
@@ -269,6 +272,9 @@ def test_a_books_pictures_are_read_from_its_layouts_on_the_pages_the_book_gives_
                 for c in (line.split() for line in listed.splitlines()[2:]) if c[2] == "image"]
         from_layouts = [(i.page, i.width_px, i.height_px, i.ppi) for i in report[book.name].images]
         assert from_layouts == read and len(read) == 2, key
+    pictured = report["practices/anuchinsky-beekeeping.pdf"]
+    assert pictured.checks == {"pdffonts": "ok", "pdfimages -list": "ok", "qpdf --check": "ok"}
+    assert [(image.page, image.width_px, image.height_px) for image in pictured.images] == [(1, 400, 300)]
 
 
 def test_a_failing_build_leaves_the_previous_outputs_as_they_were(edition_copy, project, tmp_path):

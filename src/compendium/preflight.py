@@ -157,8 +157,20 @@ def _read_fonts(path: Path) -> PdfReading:
 
 
 def _read_images(path: Path) -> PdfReading:
+    if not _may_place_pictures(path):
+        return PdfReading()  # nothing for pdfimages to list, so it is not run: no verdict either
     images, verdict = _images(path)
     return PdfReading(images=images, checks={"pdfimages -list": verdict})
+
+
+def _may_place_pictures(path: Path) -> bool:
+    """False only when the PDF cannot place a picture, told from its bytes without a reader.
+
+    WeasyPrint places every picture as an image XObject, never inline, and an XObject is a stream,
+    whose dictionary (where /Subtype /Image is) the PDF format never compresses into an object
+    stream. Most layouts have no picture, and running pdfimages on them was half the readers' time.
+    """
+    return b"/Image" in path.read_bytes()  # whole: without photographs a layout is a few hundred KiB at most
 
 
 def _read_structure(path: Path) -> PdfReading:
