@@ -465,6 +465,21 @@ class _Copier:
         return stream.stream_dict.unparse(resolved=True)
 
 
+def _joins(use: _FaceUse, face: _Face) -> bool:
+    """Whether a layout's subset of a face can join one of the book's fonts of that face: both encode
+    glyphs by their ids (Identity-H), and no glyph is given other text or another width than the font's.
+
+    WeasyPrint encodes a face its own way in a layout where some character has no glyph (codes past the
+    font's glyphs, mapped to .notdef by a CMap of that layout's codes only); other layouts' codes mean
+    nothing in that CMap, so such a subset keeps a font of its own. A glyph that two layouts map to
+    different text (one for a space, the other for a no-break space) would make one of them extract wrong.
+    """
+    if use.encoding[1] or not face.shared or use.encoding[0] != face.encoding:
+        return False
+    return not any(face.unicode.get(code, text) != text for code, text in use.unicode.items()) and not any(
+        face.widths.get(glyph, width) != width for glyph, width in use.widths.items())
+
+
 def _filled(template: Template, table: list[int]) -> bytes:
     body, slots = template
     return body % tuple(map(table.__getitem__, slots))
@@ -478,6 +493,10 @@ class _Face:
     name: str
     postscript_name: str
     """The name the subsets keep, by which the original font is found."""
+    variant: int = 0
+    """Which of the book's fonts of this face: more than one when layouts encode or map its glyphs apart."""
+    shared: bool = True
+    """Whether other layouts' subsets may join it: not when its encoding is a layout's own (`_joins`)."""
     encoding: bytes = b""
     descendant: dict[str, bytes] = field(default_factory=dict)
     descriptor: dict[str, bytes] = field(default_factory=dict)
@@ -494,7 +513,8 @@ class _Merge:
     def __init__(self, output: _Output, book: pikepdf.Pdf, fonts: _FontFiles, whole_fonts: bool) -> None:
         self.output, self.book, self.fonts, self.whole_fonts = output, book, fonts, whole_fonts
         self.shared_streams: dict[bytes, int] = {}
-        self.faces: dict[str, _Face] = {}
+        self.faces: dict[str, list[_Face]] = {}
+        """By face, the book's fonts of it: one, unless layouts encode or map its glyphs apart (`_joins`)."""
         self.destinations: dict[bytes, tuple[bytes, bytes]] = {}
         """Named destinations by the name's bytes (their order in the name tree): the name and the destination."""
         self.parent_tree: dict[int, bytes] = {}
@@ -585,12 +605,13 @@ class _Merge:
 
     def _place(self, part: PreparedPart, key_offset: int, large_stream: Callable[[ObjGen], bytes]) -> list[int]:
         """Numbers the part's objects in the book and writes them; the table that gives each slot's number."""
-        new_faces = self._take_faces(part.faces)
-        table = [0] * len(part.objects) + [self._number_of(label, key_offset) for label in reversed(part.externals)]
+        faces, new_faces = self._take_faces(part.faces)
+        table = [0] * len(part.objects) + [self._number_of(label, key_offset, faces)
+                                           for label in reversed(part.externals)]
         written, standing_for = self._written(part, [face for face in part.faces if face.name in new_faces])
         given = dict(part.given)
         for slot in written:
-            table[slot] = self._number_of(given[slot], key_offset) if slot in given else self.output.allocate()
+            table[slot] = self._number_of(given[slot], key_offset, faces) if slot in given else self.output.allocate()
         for slot, (in_the_book, number) in standing_for.items():
             table[slot] = number if in_the_book else table[number]
         for slot in written:
@@ -605,7 +626,7 @@ class _Merge:
                 self.output.add(table[slot], body)
         for use in part.faces:
             if use.name in new_faces:
-                face = self.faces[use.name]
+                face = faces[use.name]
                 face.encoding = _filled(use.encoding, table)
                 face.descendant = {key: _filled(value, table) for key, value in use.descendant.items()}
                 face.descriptor = {key: _filled(value, table) for key, value in use.descriptor.items()}
@@ -614,16 +635,22 @@ class _Merge:
                 self.destinations[key] = (name, _filled(destination, table))
         return table
 
-    def _take_faces(self, uses: tuple[_FaceUse, ...]) -> set[str]:
-        """Joins a layout's subsets to the book's faces; the names of the faces new to the book."""
-        new = set()
+    def _take_faces(self, uses: tuple[_FaceUse, ...]) -> tuple[dict[str, _Face], set[str]]:
+        """Joins a layout's subsets to the book's fonts: the font each of its faces joins, by face, and the
+        names of the faces whose font is new to the book."""
+        taken, new = {}, set()
         for use in uses:
-            if use.name not in self.faces:
-                self.faces[use.name] = _Face(self.output.allocate(), use.name, use.postscript_name)
+            variants = self.faces.setdefault(use.name, [])
+            face = next((face for face in variants if _joins(use, face)), None)
+            if face is None:
+                face = _Face(self.output.allocate(), use.name, use.postscript_name, len(variants),
+                             shared=not use.encoding[1])
+                variants.append(face)
                 new.add(use.name)
-            self.faces[use.name].widths |= use.widths
-            self.faces[use.name].unicode |= use.unicode
-        return new
+            face.widths |= use.widths
+            face.unicode |= use.unicode
+            taken[use.name] = face
+        return taken, new
 
     def _written(self, part: PreparedPart, new_faces: list[_FaceUse]
                  ) -> tuple[list[int], dict[int, tuple[bool, int]]]:
@@ -662,14 +689,15 @@ class _Merge:
                     queue.append(target)
         return sorted(written), standing_for
 
-    def _number_of(self, label: str, key_offset: int) -> int:
-        """The number the book gives what a part names outside itself (see `PreparedPart.externals`)."""
+    def _number_of(self, label: str, key_offset: int, faces: dict[str, _Face]) -> int:
+        """The number the book gives what a part names outside itself (see `PreparedPart.externals`); the
+        part's faces are ``faces``, as `_take_faces` gave them."""
         kind, _, name = label.partition(":")
         match kind:
             case "key":
                 return key_offset + int(name)
             case "face":
-                return self.faces[name].number
+                return faces[name].number
             case "pages":
                 return self.pages_number
             case "structure":
@@ -722,8 +750,9 @@ class _Merge:
         if self.destinations:
             self.output.add(self.destinations_number, b"<< /Names [ %s ] >>" % b" ".join(
                 b"%s %s" % named for _, named in sorted(self.destinations.items())))
-        for face in sorted(self.faces.values(), key=lambda face: face.name):
-            self._write_face(face)
+        for name in sorted(self.faces):
+            for face in self.faces[name]:
+                self._write_face(face)
         self.fonts.keep_only_used()
         identifier = self.book.trailer.get("/ID")
         self.output.finish(self.root_number, self.info_number,
@@ -732,8 +761,8 @@ class _Merge:
     def _write_face(self, face: _Face) -> None:
         compressed, length = self.fonts.embedded(face.name, face.postscript_name,
                                                  None if self.whole_fonts else sorted(face.widths))
-        tag = "".join(chr(ord("A") + byte % 26)
-                      for byte in hashlib.sha256(repr(sorted(face.widths)).encode()).digest()[:6])
+        tagged = repr(sorted(face.widths)) + (f"#{face.variant}" if face.variant else "")
+        tag = "".join(chr(ord("A") + byte % 26) for byte in hashlib.sha256(tagged.encode()).digest()[:6])
         name = Name(f"/{face.name}" if self.whole_fonts else f"/{tag}+{face.name}").unparse()  # a tag marks a subset
         output = self.output
         file_number, descriptor_number, descendant_number, unicode_number = (output.allocate() for _ in range(4))
