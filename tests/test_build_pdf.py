@@ -7,6 +7,7 @@ import re
 import pytest
 from pypdf import PdfReader
 
+from compendium.characters import font_coverage
 from compendium.load import load_edition
 from compendium.model import Collection
 from compendium.paths import ProjectPaths
@@ -24,7 +25,8 @@ OUR_FONT_FAMILIES = ("PT-Sans", "PT-Serif")
 def collection() -> Collection:
     sources, problems = load_edition(DEFAULT_EDITION)
     assert sources and not problems
-    collection, problems = build_collection(sources, load_subjects(ProjectPaths.locate().subjects))
+    collection, problems = build_collection(sources, load_subjects(ProjectPaths.locate().subjects),
+                                            font_coverage(ProjectPaths.locate().fonts))
     assert collection and not problems
     return collection
 

@@ -15,6 +15,7 @@ from PIL import Image
 from shapely.geometry import LineString, Point, Polygon, box
 from shapely.ops import unary_union
 
+from compendium.characters import font_coverage
 from compendium.geography_map import GeographyMap, draw_geography_map, load_geodata
 from compendium.load import load_edition
 from compendium.map_labels import GAP_MM, overlapping_pairs
@@ -33,7 +34,7 @@ WIDTH_MM = 190
 def collection() -> Collection:
     sources, problems = load_edition(DEFAULT_EDITION)
     assert sources and not problems
-    collection, problems = build_collection(sources, load_subjects(PATHS.subjects))
+    collection, problems = build_collection(sources, load_subjects(PATHS.subjects), font_coverage(PATHS.fonts))
     assert collection and not problems
     return collection
 

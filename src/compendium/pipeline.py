@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from .book import Book
+from .characters import font_coverage
 from .draft_fields import sources_digest
 from .errors import CompendiumError, SourceProblems
 from .geography_map import MapRecords, draw_geography_map
@@ -64,7 +65,7 @@ def load_collection(edition_dir: Path, paths: ProjectPaths) -> Collection:
     if sources is None:
         raise SourceProblems(unreadable)
     log.info("Step 2 - Validating %d practices", len(sources.practices))
-    collection, invalid = build_collection(sources, load_subjects(paths.subjects))
+    collection, invalid = build_collection(sources, load_subjects(paths.subjects), font_coverage(paths.fonts))
     if collection is None or unreadable:
         raise SourceProblems(unreadable + invalid)
     return collection

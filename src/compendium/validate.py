@@ -10,6 +10,7 @@ from typing import Any
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
+from .characters import unprintable_characters
 from .errors import Problem
 from .load import EditionSources, FieldPath, SourceFile, format_path
 from .model import (
@@ -32,8 +33,10 @@ _KIND_OF_VALUE = {dict: "a mapping", list: "a list", str: "text", int: "a number
                   bool: "yes/no", type(None): "nothing"}
 
 
-def build_collection(sources: EditionSources, subjects: SubjectTable) -> tuple[Collection | None, list[Problem]]:
-    """Validates every readable file, then the links between them; all problems are returned together."""
+def build_collection(sources: EditionSources, subjects: SubjectTable, coverage: frozenset[int]
+                     ) -> tuple[Collection | None, list[Problem]]:
+    """Validates every readable file, then the links between them; all problems are returned together.
+    ``coverage`` is the characters the book's fonts print (`characters.font_coverage`)."""
     problems: list[Problem] = []
 
     def check(source: SourceFile | None, kind: str) -> Any:
@@ -41,6 +44,8 @@ def build_collection(sources: EditionSources, subjects: SubjectTable) -> tuple[C
             return None
         record, found = validate_file(source, SOURCE_MODELS[kind])
         problems.extend(found)
+        file_names = {path for path, _ in picture_fields(record)} if record is not None else set()
+        problems.extend(unprintable_characters(source, coverage, file_names))
         return record
 
     edition: Edition | None = check(sources.edition, "edition")
