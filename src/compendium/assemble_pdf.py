@@ -37,10 +37,9 @@ from fontTools.ttLib import TTFont
 from pikepdf import Array, Dictionary, Name, NameTree
 
 from .layout_cache import StubRun
+from .page_facts import cid_widths, unicode_map
 from .write import replace_file, replacing
 
-_BLOCK = re.compile(rb"beginbf(char|range)(.*?)endbf\1", re.DOTALL)
-_HEX = re.compile(rb"<([0-9a-fA-F]+)>")
 # In an object as pikepdf writes it: a string (kept as it is), a marker this module put there, or a
 # reference. Strings come first so that "1 0 R" inside one is never taken for a reference.
 _TOKEN = re.compile(rb"(\((?:[^\\()]|\\.)*\)|<[0-9A-Fa-f\s]*>)|(/CompendiumMarker\d+)"
@@ -328,8 +327,8 @@ def _face_uses(copier: _Copier, pages: list[pikepdf.Object]) -> tuple[_FaceUse, 
                      if key not in ("/BaseFont", "/FontDescriptor", "/W")},
                     {key: copier.value(value) for key, value in descriptor.items()
                      if key not in ("/FontName", "/FontFile2")}, {}, {})
-            uses[name].widths.update(_widths(descendant.get("/W", Array())))
-            uses[name].unicode.update(_unicode_map(font.ToUnicode.read_bytes()))
+            uses[name].widths.update(cid_widths(descendant.get("/W", Array())))
+            uses[name].unicode.update(unicode_map(font.ToUnicode.read_bytes()))
             copier.elsewhere(font.objgen, f"face:{name}")
     return tuple(uses.values())
 
@@ -945,36 +944,6 @@ def _unparsed(value: object) -> bytes:
     if value is None or isinstance(value, bool):
         return {None: b"null", True: b"true", False: b"false"}[value]
     return b"%d" % value if isinstance(value, int) else format(value, "f").encode()
-
-
-def _widths(w: pikepdf.Object) -> dict[int, bytes]:
-    """The /W array of a CID font as glyph id → width (as PDF syntax); it mixes ``c [w…]`` and
-    ``c_first c_last w``."""
-    items, found, i = list(w), {}, 0
-    while i < len(items):
-        first = int(items[i])
-        if isinstance(items[i + 1], Array):
-            found |= {first + offset: _unparsed(width) for offset, width in enumerate(items[i + 1])}
-            i += 2
-        else:
-            found |= dict.fromkeys(range(first, int(items[i + 1]) + 1), _unparsed(items[i + 2]))
-            i += 3
-    return found
-
-
-def _unicode_map(cmap: bytes) -> dict[bytes, bytes]:
-    """A ToUnicode CMap's glyph → text entries, from its bfchar and (single-codepoint) bfrange blocks."""
-    found: dict[bytes, bytes] = {}
-    for kind, block in _BLOCK.findall(cmap):
-        values = _HEX.findall(block)
-        if kind == b"char":
-            found |= {code.lower(): text.lower() for code, text in zip(values[::2], values[1::2], strict=False)}
-        else:
-            for start, end, text in zip(values[::3], values[1::3], values[2::3], strict=False):
-                base = int(text, 16)
-                found |= {b"%04x" % code: b"%04x" % (base + offset)
-                          for offset, code in enumerate(range(int(start, 16), int(end, 16) + 1))}
-    return found
 
 
 def _unicode_cmap(unicode: dict[bytes, bytes]) -> bytes:

@@ -25,6 +25,7 @@ from PIL import Image
 from .book import Book, page_plan
 from .errors import CompendiumError
 from .model import Collection
+from .page_facts import FontFacts, PageFacts, PagesReading, differences, read_pages
 from .render_book import PdfRole, PlacedPart, RenderedPdf
 from .write import replace_file
 
@@ -142,9 +143,12 @@ class PdfReading:
     fonts: list[FontUse] = field(default_factory=list)
     images: list[ImageUse] = field(default_factory=list)
     checks: dict[str, str] = field(default_factory=dict)
+    pages: PagesReading | None = None
+    """What each page draws (`page_facts`): a book's pages are compared with its layouts'."""
 
     def __or__(self, other: PdfReading) -> PdfReading:
-        return PdfReading(self.fonts + other.fonts, self.images + other.images, self.checks | other.checks)
+        return PdfReading(self.fonts + other.fonts, self.images + other.images, self.checks | other.checks,
+                          self.pages or other.pages)
 
 
 def _reading_of(path: Path, reader: str) -> PdfReading:
@@ -182,18 +186,21 @@ _STRUCTURE_READERS = (["pdfinfo", "-struct"], ["pdfinfo", "-dests"], ["pdfinfo",
 """poppler reading what spans a merged book: the whole tag tree, every named destination, every link."""
 
 READERS: dict[PdfRole, tuple[str, ...]] = {
-    "practice": ("fonts", "images", "qpdf"),
-    "part": ("images",),
+    "practice": ("fonts", "images", "qpdf", "pages"),
+    "part": ("images", "pages"),
     # qpdf --check reads all of a file's objects at once: 1.2 s and 120 MB for the 38 000 tags of a
     # 250-practice book, growing with it. The book's objects are its layouts', renumbered (the tests run
     # qpdf --check on merged books); poppler reads lazily what the merge made of them.
-    "book": ("fonts", "structure"),
+    "book": ("fonts", "structure", "pages"),
 }
 """What each kind of PDF is read for. A book's pictures are its layouts', at the pages the book puts them."""
 _READ: dict[str, Callable[[Path], PdfReading]] = {
     "fonts": _read_fonts, "images": _read_images, "structure": _read_structure,
     "qpdf": lambda path: PdfReading(checks={"qpdf --check": _qpdf_check(path)}),
+    "pages": lambda path: PdfReading(pages=read_pages(path)),
 }
+AS_LAID_OUT = "pages as laid out"
+"""The check that each page of a book draws what its layout drew (`page_facts`)."""
 
 
 class PdfReadings:
@@ -223,11 +230,19 @@ class PdfReadings:
         reading = PdfReading()
         for name in self.start(path, role):
             reading |= self.reading[name].result()
+        unlike: list[str] = []
         for part in parts:
+            laid_out = PdfReading()
             for name in self.start(part.pdf, "part"):
-                images = self.reading[name].result().images
-                reading |= PdfReading(images=[replace(image, page=part.pages[image.page - 1])
-                                              for image in images if part.pages[image.page - 1]])
+                laid_out |= self.reading[name].result()
+            reading |= PdfReading(images=[replace(image, page=part.pages[image.page - 1])
+                                          for image in laid_out.images if part.pages[image.page - 1]])
+            if reading.pages is not None and laid_out.pages is not None:
+                unlike += [f"страница {page}: {difference}" for own, page in enumerate(part.pages, start=1) if page
+                           for difference in differences(reading.pages, page, laid_out.pages, own)]
+        if parts:
+            reading.checks[AS_LAID_OUT] = "ok" if not unlike else "; ".join(unlike[:3]) + (
+                f" (и ещё {len(unlike) - 3})" if len(unlike) > 3 else "")
         return reading
 
     def forget_the_rest(self) -> None:
@@ -250,8 +265,12 @@ class PdfReadings:
 def _kept_reading(path: Path) -> PdfReading | None:
     try:
         facts = json.loads(path.read_text(encoding="utf-8"))
+        pages = facts["pages"] and PagesReading(
+            [PageFacts(**page) for page in facts["pages"]["pages"]],
+            {key: FontFacts(**(font | {"widths": {int(glyph): width for glyph, width in font["widths"].items()}}))
+             for key, font in facts["pages"]["fonts"].items()})
         return PdfReading([FontUse(**font) for font in facts["fonts"]],
-                          [ImageUse(**image) for image in facts["images"]], dict(facts["checks"]))
+                          [ImageUse(**image) for image in facts["images"]], dict(facts["checks"]), pages)
     except (OSError, ValueError, KeyError, TypeError):
         return None  # absent, or unreadable: the PDF is read again
 
