@@ -107,9 +107,31 @@ def _font_difference(font: FontFacts, laid_out: FontFacts) -> str | None:
         return f"даёт другой текст для кодов {_few(wrong)}"
     if wrong := [glyph for glyph, width in sorted(laid_out.widths.items()) if font.widths.get(glyph) != width]:
         return f"задаёт другую ширину глифам {_few([str(glyph) for glyph in wrong])}"
-    if missing := [str(glyph) for glyph in sorted(laid_out.widths) if glyph >= font.glyphs]:
-        return f"не содержит глифов {_few(missing)}"
+    if missing := sorted({glyph for code in codes if (glyph := _glyph(laid_out, code)) >= font.glyphs}):
+        return f"не содержит глифов {_few([str(glyph) for glyph in missing])}"
     return None
+
+
+def boxes(reading: PagesReading) -> list[tuple[int, str]]:
+    """The characters a PDF draws as .notdef, an empty box, each with the first page (1-based) whose fonts
+    draw it so: WeasyPrint's way with a character that no font of the page has (a CMap of its own sends
+    its code to glyph 0). Which of the pages sharing that font shows it, the fonts cannot tell."""
+    found: dict[str, int] = {}
+    for number, page in enumerate(reading.pages, start=1):
+        for key in page.fonts.values():
+            font = reading.fonts[key]
+            if isinstance(font.encoding, dict):
+                for code, glyph in font.encoding.items():
+                    if glyph == 0:
+                        found.setdefault(_text(font.unicode.get(code, "")), number)
+    return sorted((page, text) for text, page in found.items())
+
+
+def _text(utf16_hex: str) -> str:
+    try:
+        return bytes.fromhex(utf16_hex).decode("utf-16-be")
+    except ValueError:
+        return "?"
 
 
 def _glyph(font: FontFacts, code: str) -> int:

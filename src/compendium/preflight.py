@@ -25,7 +25,7 @@ from PIL import Image
 from .book import Book, page_plan
 from .errors import CompendiumError
 from .model import Collection
-from .page_facts import FontFacts, PageFacts, PagesReading, differences, read_pages
+from .page_facts import FontFacts, PageFacts, PagesReading, boxes, differences, read_pages
 from .render_book import PdfRole, PlacedPart, RenderedPdf
 from .write import replace_file
 
@@ -201,6 +201,8 @@ _READ: dict[str, Callable[[Path], PdfReading]] = {
 }
 AS_LAID_OUT = "pages as laid out"
 """The check that each page of a book draws what its layout drew (`page_facts`)."""
+NO_BOXES = "a glyph for every character"
+"""The check that no page draws a character as an empty box, for want of a glyph (`page_facts.boxes`)."""
 
 
 class PdfReadings:
@@ -240,6 +242,10 @@ class PdfReadings:
             if reading.pages is not None and laid_out.pages is not None:
                 unlike += [f"страница {page}: {difference}" for own, page in enumerate(part.pages, start=1) if page
                            for difference in differences(reading.pages, page, laid_out.pages, own)]
+        if reading.pages is not None:
+            drawn_as_boxes = [f"страница {page}: «{text}» (U+{ord(text[0]):04X})"
+                              for page, text in boxes(reading.pages)]
+            reading.checks[NO_BOXES] = "; ".join(drawn_as_boxes) or "ok"
         if parts:
             reading.checks[AS_LAID_OUT] = "ok" if not unlike else "; ".join(unlike[:3]) + (
                 f" (и ещё {len(unlike) - 3})" if len(unlike) > 3 else "")
