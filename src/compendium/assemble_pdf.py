@@ -36,6 +36,7 @@ from fontTools import subset
 from fontTools.ttLib import TTFont
 from pikepdf import Array, Dictionary, Name, NameTree
 
+from .errors import CompendiumError
 from .layout_cache import StubRun
 from .page_facts import cid_widths, unicode_map
 from .write import replace_file, replacing
@@ -812,7 +813,10 @@ class _FontFiles:
         """The font file, compressed, and its length before: whole, or cut to ``glyphs``."""
         original = _original_fonts(self.originals).get(postscript_name)
         if original is None:
-            raise ValueError(f"the font {face} is not among {self.originals}; cannot merge its subsets")
+            # Pango took a system font for a character the book's fonts lack, which validation refuses
+            raise CompendiumError(f"в макете есть шрифт {face}, которого нет среди шрифтов книги в {self.originals}: "
+                                  "им набран символ, которого нет в шрифтах книги; проверьте записи командой "
+                                  "validate и сообщите об этой ошибке разработчикам")
         key = hashlib.sha256(b"%s\0%s\0%s" % (hashlib.sha256(original).digest(), repr(glyphs).encode(),
                                                 fontTools.version.encode())).hexdigest()[:40]
         self.used.add(key)

@@ -10,7 +10,7 @@ import os
 import time
 from collections.abc import Callable, Sequence
 from contextlib import closing
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -34,7 +34,7 @@ from .preflight import (
     inspect_png,
     missing_optional,
 )
-from .render_book import LayoutRunner, PdfRole, RenderedBook, render_books
+from .render_book import LayoutRunner, PdfRole, PlacedPart, RenderedBook, render_books
 from .render_docx import render_docx
 from .subjects import load_subjects
 from .validate import build_collection
@@ -56,6 +56,9 @@ class BuildResult:
     preflight: Preflight
     committed: bool
     seconds: float
+    layouts: dict[str, tuple[PlacedPart, ...]] = field(default_factory=dict)
+    """By book (its key in ``outputs``), the layouts it was merged from, in the cache, and the book's page
+    for each of their pages: what a page of the book must look like."""
 
 
 def load_collection(edition_dir: Path, paths: ProjectPaths) -> Collection:
@@ -116,7 +119,8 @@ def build(edition_dir: Path, paths: ProjectPaths, output_root: Path | None = Non
             log.info("Step 6 - Writing %s", folder)
             stale = set((folder / "practices").glob("*.pdf")) - set(outputs.values())
             staged.commit(stale)
-    return BuildResult(outputs, preflight, committed, time.perf_counter() - started)
+    layouts = {_pdf_key(name): book.book.parts for name, book in rendered.items()}
+    return BuildResult(outputs, preflight, committed, time.perf_counter() - started, layouts)
 
 
 def _render(collection: Collection, paths: ProjectPaths, profiles: Sequence[str], made: datetime,
