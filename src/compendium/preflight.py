@@ -191,13 +191,14 @@ READERS: dict[PdfRole, tuple[str, ...]] = {
     # qpdf --check reads all of a file's objects at once: 1.2 s and 120 MB for the 38 000 tags of a
     # 250-practice book, growing with it. The book's objects are its layouts', renumbered (the tests run
     # qpdf --check on merged books); poppler reads lazily what the merge made of them.
-    "book": ("fonts", "structure", "pages"),
+    "book": ("fonts", "structure", "book pages"),
 }
 """What each kind of PDF is read for. A book's pictures are its layouts', at the pages the book puts them."""
 _READ: dict[str, Callable[[Path], PdfReading]] = {
     "fonts": _read_fonts, "images": _read_images, "structure": _read_structure,
     "qpdf": lambda path: PdfReading(checks={"qpdf --check": _qpdf_check(path)}),
     "pages": lambda path: PdfReading(pages=read_pages(path)),
+    "book pages": lambda path: PdfReading(pages=read_pages(path, font_files=True)),
 }
 AS_LAID_OUT = "pages as laid out"
 """The check that each page of a book draws what its layout drew (`page_facts`)."""
