@@ -1,5 +1,6 @@
-"""Every PDF of the default edition, read back by readers that share no code with the build nor with each
-other: qpdf, MuPDF, Ghostscript and pdf.js (the reader of Firefox), whose text must be poppler's.
+"""Every PDF of the default edition, read back by four readers: qpdf, then three that share no code with the
+build (whose pikepdf is qpdf's library) nor with each other, MuPDF, Ghostscript and pdf.js (the reader of
+Firefox), whose text must be poppler's.
 
 The readers are installed by `make test` (scripts/bootstrap.sh --test): the first three from Debian,
 pdf.js from npm into tools/pdfjs/. The edition is the session's one build (conftest.default_build).
