@@ -1,6 +1,7 @@
 # Two commands do the whole set-up on a fresh Debian machine: `make build` and `make test`.
 # Both first run scripts/bootstrap.sh (system libraries via apt-get, then the virtual environment);
-# `make test` also installs LibreOffice Writer, which the Word-draft tests open the draft with.
+# `make test` also installs LibreOffice Writer, which the Word-draft tests open the draft with, and the PDF
+# readers the tests open every PDF with: MuPDF, Ghostscript and pdf.js (under Node.js, into tools/pdfjs/).
 
 VENV ?= .venv
 EDITION ?= sources/2022-2023

@@ -6,9 +6,10 @@ cd "$(dirname "$0")/.."
 
 # WeasyPrint draws text with Pango and subsets fonts with HarfBuzz; the preflight reads PDFs back with poppler and qpdf.
 SYSTEM_PACKAGES=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 libfontconfig1 poppler-utils qpdf)
-# The tests open the Word draft in a real client: LibreOffice Writer, headless (about 100 MB to download).
+# The tests open the Word draft in a real client: LibreOffice Writer, headless (about 100 MB to download);
+# and every PDF in readers that share no code with poppler or qpdf: MuPDF and Ghostscript (and pdf.js, below).
 if [[ ${1:-} == --test ]]; then
-  SYSTEM_PACKAGES+=(libreoffice-writer-nogui)
+  SYSTEM_PACKAGES+=(libreoffice-writer-nogui mupdf-tools ghostscript)
 fi
 missing=()
 for package in "${SYSTEM_PACKAGES[@]}"; do
@@ -34,4 +35,18 @@ if [[ ! -f $stamp || pyproject.toml -nt $stamp || requirements.lock -nt $stamp ]
   "$VENV/bin/pip" install -q --upgrade pip
   "$VENV/bin/pip" install -q -c requirements.lock -e ".[test,bench]"
   touch "$stamp"
+fi
+
+# pdf.js, the reader of Firefox, runs under Node.js (20.19 or later); the version is pinned in its package-lock.json.
+if [[ ${1:-} == --test ]]; then
+  PDFJS=tools/pdfjs
+  installed=$PDFJS/node_modules/.package-lock.json  # npm ci writes it last
+  if ! command -v npm >/dev/null; then
+    echo "bootstrap: the tests read the PDFs with pdf.js, which needs Node.js 20.19 or later and npm" >&2
+    exit 1
+  fi
+  if [[ ! -f $installed || $PDFJS/package-lock.json -nt $installed ]]; then
+    echo "bootstrap: installing pdf.js into $PDFJS/node_modules"
+    npm ci --prefix "$PDFJS" --no-audit --no-fund --silent
+  fi
 fi

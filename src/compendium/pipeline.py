@@ -38,6 +38,7 @@ from .render_book import LayoutRunner, PdfRole, PlacedPart, RenderedBook, render
 from .render_docx import render_docx
 from .subjects import load_subjects
 from .validate import build_collection
+from .versions import check_versions
 from .write import StagedOutputs, write_files
 
 log = logging.getLogger("compendium")
@@ -92,6 +93,7 @@ def build(edition_dir: Path, paths: ProjectPaths, output_root: Path | None = Non
     free of preflight warnings.
     """
     started = time.perf_counter()
+    check_versions()
     check_tools()
     root = output_root or paths.build
     with LayoutRunner() as runner:  # its worker processes start while the sources load
