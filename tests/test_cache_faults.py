@@ -17,6 +17,7 @@ from typing import NamedTuple
 
 import pytest
 
+from compendium.cache_files import keep
 from compendium.paths import ProjectPaths
 from compendium.pipeline import CACHE, BuildResult, build
 from compendium.preflight import Finding
@@ -162,3 +163,29 @@ def test_a_damaged_kept_file_is_made_again_with_a_notice(fault: str, clean: Buil
     assert kept == kept_clean
     assert json.loads((cache / "inputs.json").read_bytes()) == json.loads(
         (clean.outputs["preflight"].parents[1] / CACHE / EDITION / "inputs.json").read_bytes())
+
+
+def reshaped(change: Callable[[object], object]) -> Callable[[bytes], bytes]:
+    return lambda data: json.dumps(change(json.loads(data))).encode()
+
+
+SHAPES = {
+    # kept whole, by another version of compendium: each is read as not kept, and made again
+    "contents pages": (named("contents.json"), reshaped(lambda known: {key: ["1"] for key in known})),
+    "layout facts": (layout("screen", "frame", ".json"),
+                     reshaped(lambda facts: facts | {"anchors": {name: str(page) for name, page in
+                                                                 facts["anchors"].items()}})),
+}
+
+@pytest.mark.parametrize("shape", sorted(SHAPES))
+def test_a_kept_file_of_another_shape_is_made_again(shape: str, clean: BuildResult, project: ProjectPaths,
+                                                     tmp_path: Path) -> None:
+    root = tmp_path / "build"
+    shutil.copytree(clean.outputs["preflight"].parents[1], root)
+    locate, change = SHAPES[shape]
+    planted = locate(root / CACHE / EDITION, root / EDITION)
+    keep(planted, change(planted.read_bytes()))  # with its digest: whole, but not what this version writes
+
+    again = build(DEFAULT_EDITION, project, output_root=root)
+
+    assert snapshot(again.outputs["preflight"].parent) == snapshot(clean.outputs["preflight"].parent)

@@ -31,7 +31,7 @@ class Damaged(NamedTuple):
 
     file: Path
     what: str
-    """What the file held, in Russian: «макет разворота практики anuchinsky-beekeeping (screen)»."""
+    """What the file held, in Russian: «макет разворота практики anuchinsky-beekeeping, screen»."""
 
     def message(self) -> str:
         return f"кэш: файл повреждён ({self.what}); отброшен и сделан заново"

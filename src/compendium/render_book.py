@@ -530,7 +530,7 @@ class _Parts:
             layouts = " ".join(layout.pdf.name for layout in (frame, *contents, *spreads.values()))  # type: ignore[union-attr]
             key = layout_key(self.fingerprint, layouts, name, "book")
             book = LaidOut(cache.pdf_path(key), frame.page_count, frame.anchors, ())
-            if cache.get(key, f"сведённая книга ({name})") is None:
+            if cache.get(key, f"сведённая книга, {name}") is None:
                 in_order = sorted(spreads, key=lambda practice_id: frame.anchors[f"practice-{practice_id}"])
                 first_page = frame.anchors[f"practice-{in_order[0]}"] if in_order else 0
                 runs = [StubRun(frame.anchors["contents"] - 1, sum(part.page_count for part in contents),
@@ -571,10 +571,10 @@ class _Parts:
 def _described(part: Part) -> str:
     """A part as a notice names it, in Russian."""
     if part.spread_of is not None:
-        return f"макет разворота практики {part.spread_of} ({part.profile.name})"
+        return f"макет разворота практики {part.spread_of}, {part.profile.name}"
     if part.contents_pages:
-        return f"макет страниц оглавления ({part.profile.name})"
-    return f"макет рамки книги ({part.profile.name})"
+        return f"макет страниц оглавления, {part.profile.name}"
+    return f"макет рамки книги, {part.profile.name}"
 
 
 def _is_frame(job: LayoutJob) -> bool:
