@@ -17,10 +17,10 @@ from typing import NamedTuple
 
 import pytest
 
-from compendium.cache_files import keep
+from compendium.cache_files import KeptFiles, keep
 from compendium.paths import ProjectPaths
 from compendium.pipeline import CACHE, BuildResult, build
-from compendium.preflight import Finding
+from compendium.preflight import Finding, PdfReading, PdfReadings
 from tests.conftest import DEFAULT_EDITION, snapshot
 
 EDITION = DEFAULT_EDITION.name
@@ -189,3 +189,20 @@ def test_a_kept_file_of_another_shape_is_made_again(shape: str, clean: BuildResu
     again = build(DEFAULT_EDITION, project, output_root=root)
 
     assert snapshot(again.outputs["preflight"].parent) == snapshot(clean.outputs["preflight"].parent)
+
+
+def test_a_reading_belongs_to_the_bytes_it_read(clean: BuildResult, tmp_path: Path) -> None:
+    # kept by the PDF's name, the reading of the whole file was given for the damaged one too
+    pdf = tmp_path / "layout.pdf"
+    pdf.write_bytes(clean.outputs[f"practice-{PRACTICE}"].read_bytes())
+
+    def read() -> PdfReading:
+        readings = PdfReadings(tmp_path / "readings", KeptFiles())
+        try:
+            return readings.of(pdf, "practice")
+        finally:
+            readings.close()
+
+    assert read().checks["qpdf --check"] == "ok"
+    pdf.write_bytes(truncated(pdf.read_bytes()))
+    assert read().checks["qpdf --check"] != "ok"

@@ -272,10 +272,10 @@ def prepare_spread(pdf: bytes, own_destinations: bool = True) -> PreparedPart:
 def prepared_spread(pdf: Path, own_destinations: bool = True, kept: KeptFiles | None = None) -> PreparedPart:
     """A layout's prepared part from beside its PDF, where its layout keeps it, or prepared now and kept;
     ``kept`` notes one found damaged."""
+    kept = kept or KeptFiles()
     try:
-        return PreparedPart.from_bytes((kept or KeptFiles()).read(_prepared_path(pdf), "макет, готовый к сведению")
-                                       or b"")
-    except ValueError:
+        return PreparedPart.from_bytes(kept.read(_prepared_path(pdf), "макет, готовый к сведению") or b"")
+    except ValueError:  # not kept, damaged, or of another version
         part = prepare_spread(pdf.read_bytes(), own_destinations)
         keep(_prepared_path(pdf), part.to_bytes())
         return part
