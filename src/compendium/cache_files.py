@@ -47,8 +47,8 @@ def keep(path: Path, data: bytes) -> None:
 
 @contextmanager
 def keeping(path: Path) -> Iterator[BinaryIO]:
-    """A kept file to write in pieces (a merged book), hashed as it is written; like `keep`, its digest follows
-    it, and neither is there if the block fails."""
+    """A kept file to write in pieces (a merged book), hashed as it is written; as with `keep`, its digest
+    follows it, and should the block fail, the file is left as it was but no longer kept."""
     digest_path = _digest_path(path)
     digest_path.unlink(missing_ok=True)
     with replacing(path) as file:
