@@ -136,7 +136,11 @@ def test_damaged_known_inputs_only_cost_templating(edition_copy: Path, project: 
     rendered = counting_templates(monkeypatch)
     again = build(edition_copy, project, output_root=tmp_path)
     assert len(rendered) == 1 + 2 * 12  # the frame to find its pages, then each profile's frame, contents, spreads
-    assert snapshot(again.outputs["preflight"].parent) == made
+    made_again = snapshot(again.outputs["preflight"].parent)
+    assert made_again.pop("preflight.json") != made.pop("preflight.json")  # which notes the damage
+    assert made_again == made
+    assert [finding.output for finding in again.preflight.findings if finding.message.startswith("кэш: ")] == [
+        f"{CACHE}/{edition_copy.name}/{INPUTS_FILE}"]
 
 
 def test_the_merged_book_keeps_links_outline_and_pages(default_build) -> None:

@@ -36,10 +36,10 @@ from fontTools import subset
 from fontTools.ttLib import TTFont
 from pikepdf import Array, Dictionary, Name, NameTree
 
+from .cache_files import Damaged, KeptFiles, keep, keeping, kept_name
 from .errors import CompendiumError
-from .layout_cache import StubRun
+from .layout_cache import PREPARED_SUFFIX, StubRun
 from .page_facts import cid_widths, unicode_map
-from .write import replace_file, replacing
 
 # In an object as pikepdf writes it: a string (kept as it is), a marker this module put there, or a
 # reference. Strings come first so that "1 0 R" inside one is never taken for a reference.
@@ -57,33 +57,38 @@ ObjGen = tuple[int, int]
 
 
 def merge_spreads(frame: Path, runs: Sequence[StubRun], fonts: Path, whole_fonts: bool,
-                  destination: Path, kept_fonts: Path | None = None) -> None:
+                  destination: Path, kept_fonts: Path | None = None) -> list[Damaged]:
     """Writes the frame with each run's layouts, in order, in place of its empty pages (the contents' and
     the spreads'), and one subset per font or, with ``whole_fonts``, each font file whole (layouts are
     written with subsets either way: smaller to keep and to merge). Each layout's objects come prepared from
-    beside its PDF (`prepared_spread`). ``kept_fonts`` keeps the embedded font files between merges."""
-    with replacing(destination) as file, pikepdf.open(frame) as book:
+    beside its PDF (`prepared_spread`). ``kept_fonts`` keeps the embedded font files between merges.
+
+    The book is a kept file of the layout cache, its digest beside it (`cache_files`); gives the kept files
+    found damaged, and made again, on the way."""
+    kept = KeptFiles()
+    with keeping(destination) as file, pikepdf.open(frame) as book:
         runs = [run for run in runs if run.layouts]
         stubs = [[book.pages[run.first + offset].obj for offset in range(run.count)] for run in runs]
         stub_objgens = {stub.objgen for run in stubs for stub in run}
         for page in book.pages:  # the empty pages are not written: cleaning theirs is wasted
             if page.obj.objgen not in stub_objgens:
                 page.remove_unreferenced_resources()
-        merge = _Merge(_Output(file, book.pdf_version), book, _FontFiles(fonts, kept_fonts), whole_fonts)
+        merge = _Merge(_Output(file, book.pdf_version), book, _FontFiles(fonts, kept_fonts, kept), whole_fonts)
         for number, run in enumerate(runs):
             for layout in run.layouts:
-                merge.add_spread(prepared_spread(layout, run.own_destinations), layout, number)
+                merge.add_spread(prepared_spread(layout, run.own_destinations, kept), layout, number)
         merge.add_frame(stubs)
         merge.finish()
+    return kept.damaged
 
 
 def keep_prepared_spread(pdf: Path, data: bytes, own_destinations: bool = True) -> None:
     """Prepares a layout for the merge and keeps it beside its PDF, where `prepared_spread` finds it."""
-    replace_file(_prepared_path(pdf), prepare_spread(data, own_destinations).to_bytes())
+    keep(_prepared_path(pdf), prepare_spread(data, own_destinations).to_bytes())
 
 
 def _prepared_path(pdf: Path) -> Path:
-    return pdf.with_suffix(".objects")
+    return pdf.with_suffix(PREPARED_SUFFIX)
 
 
 class _Output:
@@ -264,13 +269,15 @@ def prepare_spread(pdf: bytes, own_destinations: bool = True) -> PreparedPart:
                                tuple(bookmarks), page_slots + grafted)
 
 
-def prepared_spread(pdf: Path, own_destinations: bool = True) -> PreparedPart:
-    """A layout's prepared part from beside its PDF, where its layout keeps it, or prepared now and kept."""
+def prepared_spread(pdf: Path, own_destinations: bool = True, kept: KeptFiles | None = None) -> PreparedPart:
+    """A layout's prepared part from beside its PDF, where its layout keeps it, or prepared now and kept;
+    ``kept`` notes one found damaged."""
+    kept = kept or KeptFiles()
     try:
-        return PreparedPart.from_bytes(_prepared_path(pdf).read_bytes())
-    except (OSError, ValueError):
+        return PreparedPart.from_bytes(kept.read(_prepared_path(pdf), "макет, готовый к сведению") or b"")
+    except ValueError:  # not kept, damaged, or of another version
         part = prepare_spread(pdf.read_bytes(), own_destinations)
-        replace_file(_prepared_path(pdf), part.to_bytes())
+        keep(_prepared_path(pdf), part.to_bytes())
         return part
 
 
@@ -804,8 +811,8 @@ class _FontFiles:
     font and the glyphs they hold, since a rebuild after an edit mostly embeds the same ones (subsetting
     and compressing them is a sixth of a merge)."""
 
-    def __init__(self, originals: Path, kept: Path | None) -> None:
-        self.originals, self.kept, self.used = originals, kept, set[str]()
+    def __init__(self, originals: Path, kept: Path | None, kept_files: KeptFiles) -> None:
+        self.originals, self.kept, self.kept_files, self.used = originals, kept, kept_files, set[str]()
         if kept is not None:
             kept.mkdir(parents=True, exist_ok=True)
 
@@ -821,17 +828,17 @@ class _FontFiles:
                                                 fontTools.version.encode())).hexdigest()[:40]
         self.used.add(key)
         kept = self.kept / key if self.kept is not None else None
-        if kept is not None and kept.is_file():
-            data = kept.read_bytes()
+        data = self.kept_files.read(kept, f"шрифт {postscript_name} для сведения книги") if kept else None
+        if data is not None:
             return data[8:], int.from_bytes(data[:8], "big")
         font_file = original if glyphs is None else _subset(original, glyphs)
         compressed = zlib.compress(font_file, 9)
         if kept is not None:
-            replace_file(kept, len(font_file).to_bytes(8, "big") + compressed)
+            keep(kept, len(font_file).to_bytes(8, "big") + compressed)
         return compressed, len(font_file)
 
     def keep_only_used(self) -> None:
-        for stale in (path for path in self.kept.glob("*") if path.name not in self.used) if self.kept else ():
+        for stale in (path for path in self.kept.glob("*") if kept_name(path) not in self.used) if self.kept else ():
             stale.unlink(missing_ok=True)
 
 

@@ -12,6 +12,7 @@ import jinja2
 from markupsafe import Markup, escape
 
 from .book import Book, award_label, award_short, result_groups
+from .cache_files import KeptFiles, keep
 from .errors import CompendiumError
 from .geography_map import draw_geography_map
 from .model import Collection
@@ -28,19 +29,15 @@ _NO_BREAK_AFTER_QUOTE = "» ("
 _BREAK_AFTER_QUOTE = "» \u200b("
 
 
-def template_environment(paths: ProjectPaths, compiled: Path | None = None) -> jinja2.Environment:
+def template_environment(paths: ProjectPaths, compiled: KeptTemplates | None = None) -> jinja2.Environment:
     """Jinja2 over layouts/pdf: autoescaped, strict about undefined names, with the typography helpers.
 
     With ``compiled``, the templates are compiled once and kept there (by name and source) for every
     profile and build: compiling them takes longer than rendering a spread.
     """
-    compiled_templates = None
-    if compiled is not None:
-        compiled.mkdir(parents=True, exist_ok=True)
-        compiled_templates = jinja2.FileSystemBytecodeCache(str(compiled))
     environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(paths.layouts / "pdf"),
-        bytecode_cache=compiled_templates,
+        bytecode_cache=compiled,
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -60,6 +57,26 @@ def template_environment(paths: ProjectPaths, compiled: Path | None = None) -> j
         bullet_list=lambda block: isinstance(block, BulletList),
     )
     return environment
+
+
+class KeptTemplates(jinja2.BytecodeCache):
+    """Compiled templates kept in the cache folder, each used only while it is the bytes written (`cache_files`):
+    Jinja2's own file cache would load damaged bytes with pickle and marshal, or fail on them."""
+
+    def __init__(self, folder: Path, kept: KeptFiles) -> None:
+        self.folder, self.kept = folder, kept
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        data = self.kept.read(self._path(bucket), "скомпилированный шаблон из layouts/pdf")
+        if data is not None:
+            bucket.bytecode_from_string(data)
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        keep(self._path(bucket), bucket.bytecode_to_string())
+
+    def _path(self, bucket: jinja2.bccache.Bucket) -> Path:
+        return self.folder / f"{bucket.key}.cache"
 
 
 @lru_cache(maxsize=1 << 16)  # each profile's layout typesets the same texts again: keep a long book's
@@ -88,7 +105,7 @@ class BookTemplate:
     """The templates of layouts/pdf, loaded once for one profile and rendered for each part of the book."""
 
     def __init__(self, collection: Collection, paths: ProjectPaths, profile: Profile,
-                 compiled: Path | None = None) -> None:
+                 compiled: KeptTemplates | None = None) -> None:
         colours = load_palette(paths.palette).css(profile.colour_space)
 
         def geography_map(width_mm: float) -> Markup:

@@ -4,7 +4,8 @@ depends on.
 A part's key is a hash of its HTML, of the files that HTML points at (pictures), and of the
 project's fingerprint: the layouts, the assets, compendium's own code and WeasyPrint's version.
 The same key therefore means the same PDF bytes, which is what lets an incremental build equal
-a clean one. The cache is a plain folder; deleting it only costs time.
+a clean one. The cache is a plain folder; deleting it only costs time. Each of its files is used
+only while it is the bytes that were written (`cache_files`): a damaged one is made again.
 """
 
 from __future__ import annotations
@@ -21,14 +22,16 @@ from pathlib import Path
 from typing import NamedTuple
 from urllib.parse import unquote, urlsplit
 
+from .cache_files import KeptFiles, discard, keep, kept_name
 from .paths import ProjectPaths
 from .profiles import Profile
-from .write import replace_file
 
 _FILE_URL = re.compile(r"""file://[^"'()\s<>]+""")
 _FORMAT = "3"  # bump when LaidOut changes shape
 INPUTS_FILE = "inputs.json"
 """Where `KnownLayouts` keeps the layout key of each part's inputs, in the edition's cache folder."""
+PREPARED_SUFFIX = ".objects"
+"""Beside a layout's PDF, its objects as the merge takes them (`assemble_pdf.keep_prepared_spread`)."""
 
 
 @dataclass(frozen=True)
@@ -158,12 +161,12 @@ class KnownLayouts:
     the HTML names: those are read again each time and compared by digest, as the layout key reads them.
     """
 
-    def __init__(self, file: Path) -> None:
+    def __init__(self, file: Path, kept: KeptFiles) -> None:
         self.file = file
         try:
-            last = json.loads(file.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            last = {}
+            last = json.loads(kept.read(file, "какой макет дали исходные данные каждой части") or b"null")
+        except ValueError:
+            last = None
         self.last: dict[str, object] = last if isinstance(last, dict) else {}
         self.now: dict[str, tuple[str, dict[str, str]]] = {}
 
@@ -183,32 +186,42 @@ class KnownLayouts:
 
     def save(self) -> None:
         """Keeps the inputs this build asked for, so that the file does not grow with every edit."""
-        replace_file(self.file, json.dumps(self.now, ensure_ascii=False).encode())
+        keep(self.file, json.dumps(self.now, ensure_ascii=False).encode())
 
 
 class LayoutCache:
-    """One folder of laid-out parts. The worker that lays a part out writes its PDF (``pdf_path``), and
-    ``put`` then writes the facts: an entry counts only once both are there, each written whole."""
+    """One folder of laid-out parts. The worker that lays a part out writes its PDF (``pdf_path``) and, for a
+    part of a book, its prepared objects beside it; ``put`` then writes the facts: an entry counts only once
+    all are there, each written whole and found as written."""
 
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
+    def __init__(self, folder: Path, kept: KeptFiles) -> None:
+        self.folder, self.kept = folder, kept
         self.folder.mkdir(parents=True, exist_ok=True)
         self.used: set[str] = set()
 
     def pdf_path(self, key: str) -> Path:
         return self.folder / f"{key}.pdf"
 
-    def get(self, key: str) -> LaidOut | None:
+    def get(self, key: str, what: str) -> LaidOut | None:
+        """The part kept under ``key``; None if it is not kept, or any of its files is damaged: the part is
+        then laid out again, and ``what`` names it in the notice. Its PDF is hashed whole here, as the
+        outputs, the merge and the preflight take it as it is."""
         self.used.add(key)
         try:
-            facts = json.loads((self.folder / f"{key}.json").read_text(encoding="utf-8"))
-            pdf = self.pdf_path(key) if facts["written"] else None
-            if pdf is not None and not pdf.is_file():
-                return None
-            return LaidOut(pdf, facts["page_count"], facts["anchors"],
-                           tuple((page, text) for page, text in facts["overflow"]))
-        except (OSError, ValueError, KeyError, TypeError):
-            return None  # absent, or left unreadable by a crash: lay the part out again
+            facts = json.loads(self.kept.read(self.folder / f"{key}.json", what) or b"null")
+            laid_out = LaidOut(self.pdf_path(key) if facts["written"] else None, int(facts["page_count"]),
+                               {str(name): int(page) for name, page in facts["anchors"].items()},
+                               tuple((int(page), str(text)) for page, text in facts["overflow"]))
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return None  # not kept, or not kept by this version: lay the part out again
+        if laid_out.pdf is None:
+            return laid_out
+        prepared = laid_out.pdf.with_suffix(PREPARED_SUFFIX)
+        if self.kept.intact(laid_out.pdf, what) and (not prepared.exists() or self.kept.intact(prepared, what)):
+            return laid_out
+        for path in self.folder.glob(f"{key}.*"):
+            discard(path)  # what is left of the entry is made again with it
+        return None
 
     def has(self, key: str) -> bool:
         """Whether the cache may hold the part, without counting it as used by this build."""
@@ -220,7 +233,7 @@ class LayoutCache:
             return
         facts = {"written": laid_out.pdf is not None, "page_count": laid_out.page_count,
                  "anchors": laid_out.anchors, "overflow": laid_out.overflow}
-        replace_file(self.folder / f"{key}.json", json.dumps(facts, ensure_ascii=False).encode())
+        keep(self.folder / f"{key}.json", json.dumps(facts, ensure_ascii=False).encode())
 
     def keep_only_used(self) -> None:
         """Drops the entries this build did not ask for, so the cache does not grow with every edit."""
@@ -236,24 +249,24 @@ class DrawingCache:
     """Pictures drawn from text (the map's PNGs, drawn from its SVG), kept by a digest of that text and of
     the project's fingerprint; a build keeps only the ones it asked for."""
 
-    def __init__(self, folder: Path, paths: ProjectPaths) -> None:
-        self.folder, self.paths = folder, paths
+    def __init__(self, folder: Path, paths: ProjectPaths, kept: KeptFiles) -> None:
+        self.folder, self.paths, self.kept = folder, paths, kept
         self.used: set[str] = set()
         self.fingerprint: str | None = None
 
-    def get(self, source: str, draw: Callable[[], bytes]) -> bytes:
+    def get(self, source: str, draw: Callable[[], bytes], what: str) -> bytes:
+        """The picture drawn from ``source``, kept or drawn now; ``what`` names it should the kept one be damaged."""
         self.fingerprint = self.fingerprint or project_fingerprint(self.paths)
         key = layout_key(self.fingerprint, source)
         self.used.add(key)
-        try:
-            return (self.folder / key).read_bytes()
-        except OSError:
+        drawn = self.kept.read(self.folder / key, what)
+        if drawn is None:
             drawn = draw()
             self.folder.mkdir(parents=True, exist_ok=True)
-            replace_file(self.folder / key, drawn)
-            return drawn
+            keep(self.folder / key, drawn)
+        return drawn
 
     def keep_only_used(self) -> None:
         for path in self.folder.glob("*"):
-            if path.name not in self.used:
+            if kept_name(path) not in self.used:
                 path.unlink(missing_ok=True)

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from .book import Book
+from .cache_files import KeptFiles
 from .characters import font_coverage
 from .draft_fields import sources_digest
 from .errors import CompendiumError, SourceProblems
@@ -25,6 +26,7 @@ from .load import load_edition
 from .model import Collection, Edition
 from .paths import ProjectPaths
 from .preflight import (
+    Finding,
     PdfReadings,
     Preflight,
     check_tools,
@@ -99,10 +101,10 @@ def build(edition_dir: Path, paths: ProjectPaths, output_root: Path | None = Non
     with LayoutRunner() as runner:  # its worker processes start while the sources load
         collection = load_collection(edition_dir, paths)
         made = build_date(collection.edition)
-        cache = root / CACHE / collection.slug
-        readings = PdfReadings(cache / "readings")
+        cache, kept = root / CACHE / collection.slug, KeptFiles()
+        readings = PdfReadings(cache / "readings", kept)
         try:
-            rendered, draft, png = _render(collection, paths, profiles, made, cache, runner, readings.start)
+            rendered, draft, png = _render(collection, paths, profiles, made, cache, kept, runner, readings.start)
         except BaseException:
             readings.close()
             raise
@@ -113,6 +115,8 @@ def build(edition_dir: Path, paths: ProjectPaths, output_root: Path | None = Non
         written = {"docx": staged.add(outputs["docx"], draft),
                    "map": staged.add(outputs["map"], png)}
         preflight = _preflight(collection, folder, outputs, rendered, staged, made, readings)
+        preflight.findings.extend(Finding("notice", _shown_in(damaged.file, root), damaged.message())
+                                  for damaged in kept.damaged)
         preflight.outputs.append(inspect_docx(written["docx"], outputs["docx"].name))
         preflight.outputs.append(inspect_png(written["map"], outputs["map"].name, MAP_PNG_WIDTH_MM))
         staged.add(outputs["preflight"], preflight.json())
@@ -126,19 +130,19 @@ def build(edition_dir: Path, paths: ProjectPaths, output_root: Path | None = Non
 
 
 def _render(collection: Collection, paths: ProjectPaths, profiles: Sequence[str], made: datetime,
-            cache_folder: Path, runner: LayoutRunner, pdf_made: Callable[[Path, PdfRole], object]
+            cache_folder: Path, kept: KeptFiles, runner: LayoutRunner, pdf_made: Callable[[Path, PdfRole], object]
             ) -> tuple[dict[str, RenderedBook], bytes, bytes]:
     """Steps 3–4: the PDFs of every profile, laid out on every core and merged; the Word draft and the map
     PNG are made here meanwhile."""
     profiles = sorted(dict.fromkeys(profiles), key=lambda name: name != "screen")
 
-    drawings = DrawingCache(cache_folder / "drawings", paths)
+    drawings = DrawingCache(cache_folder / "drawings", paths, kept)
 
     map_records = MapRecords.of(collection)
 
     def map_png(width_mm: float) -> bytes:  # placing the markers and making a 300 dpi PNG take a second
         return drawings.get(f"{map_records!r}\0{width_mm}\0{MAP_PNG_DPI}", lambda: draw_geography_map(
-            map_records, paths, width_mm).png(paths.fonts, MAP_PNG_DPI))
+            map_records, paths, width_mm).png(paths.fonts, MAP_PNG_DPI), f"карта шириной {width_mm:g} мм в PNG")
 
     def draft_and_map(pages: dict[str, int]) -> tuple[bytes, bytes]:  # every profile places the sections alike
         log.info("Drawing the map as PNG and writing the Word draft")
@@ -146,8 +150,8 @@ def _render(collection: Collection, paths: ProjectPaths, profiles: Sequence[str]
         return draft, map_png(MAP_PNG_WIDTH_MM)
 
     log.info("Step 3 - Laying out the %s", " and ".join(f"{name} PDF" for name in profiles))
-    rendered, (draft, png) = render_books(collection, paths, profiles, made, cache_folder, runner, draft_and_map,
-                                          pdf_made)
+    rendered, (draft, png) = render_books(collection, paths, profiles, made, cache_folder, kept, runner,
+                                          draft_and_map, pdf_made)
     drawings.keep_only_used()
     return rendered, draft, png
 
@@ -161,6 +165,11 @@ def _output_paths(folder: Path, collection: Collection, rendered: dict[str, Rend
     outputs |= {"docx": folder / f"draft-{slug}.docx", "map": folder / f"map-{slug}.png",
                 "preflight": folder / "preflight.json"}
     return outputs
+
+
+def _shown_in(file: Path, root: Path) -> str:
+    """A file of the build folder as a finding names it: from the build folder, as .cache/<edition>/…"""
+    return file.relative_to(root).as_posix() if file.is_relative_to(root) else str(file)
 
 
 def _pdf_key(profile: str) -> str:

@@ -7,6 +7,7 @@ the end of a build) and for programs (preflight.json).
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import os
@@ -14,7 +15,7 @@ import shutil
 import subprocess
 import zipfile
 from collections.abc import Callable, Iterable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Literal
@@ -23,11 +24,11 @@ from lxml import etree
 from PIL import Image
 
 from .book import Book, page_plan
+from .cache_files import KeptFiles, keep, kept_name
 from .errors import CompendiumError
 from .model import Collection
 from .page_facts import FontFacts, PageFacts, PagesReading, boxes, differences, read_pages
 from .render_book import PdfRole, PlacedPart, RenderedPdf
-from .write import replace_file
 
 Severity = Literal["warning", "notice"]
 TOOLS = ("pdffonts", "pdfimages", "qpdf")
@@ -210,34 +211,37 @@ class PdfReadings:
     """Reads PDFs back with poppler and qpdf, several at once (the readers are processes), each as soon
     as it is made, so that the books are read while the Word draft is still being written.
 
-    Readings are kept in the folder ``kept`` by the PDF's name and the reader. The PDFs read here are the
-    layout cache's, each named by a digest of all it is made from (`layout_cache`), so a name is only
-    ever one content: a layout that did not change between builds is not read again, nor hashed.
+    Readings are kept in the folder ``folder`` by a digest of the bytes read and by the reader: a reading
+    belongs to the bytes it read, not to a name, so a PDF that was damaged, or is made again, is read anew,
+    and a layout that did not change between builds is hashed (some 8 MB a build for the default edition,
+    in a few milliseconds), not read again. Kept readings are read through ``kept`` (`cache_files`).
     """
 
-    def __init__(self, kept: Path) -> None:
-        self.kept = kept
+    def __init__(self, folder: Path, kept: KeptFiles) -> None:
+        self.folder, self.kept = folder, kept
         self.pool = ThreadPoolExecutor(max_workers=os.cpu_count() or 1)
-        self.reading: dict[str, Future[PdfReading]] = {}
+        self.reading: dict[tuple[Path, str], Future[PdfReading]] = {}
+        self.used: set[str] = set()
+        """The kept readings this build asked for, by file name."""
 
-    def start(self, path: Path, role: PdfRole) -> list[str]:
-        """Starts reading ``path`` for what a PDF of this role is read for; gives the readings' names."""
-        names = [f"{path.stem}.{reader}.json" for reader in READERS[role]]
-        for name, reader in zip(names, READERS[role], strict=True):
-            if name not in self.reading:
-                self.reading[name] = self.pool.submit(self._read, path, reader, name)
-        return names
+    def start(self, path: Path, role: PdfRole) -> list[tuple[Path, str]]:
+        """Starts reading ``path`` for what a PDF of this role is read for; gives the readings' keys."""
+        keys = [(path, reader) for reader in READERS[role]]
+        for key in keys:
+            if key not in self.reading:
+                self.reading[key] = self.pool.submit(self._read, *key)
+        return keys
 
     def of(self, path: Path, role: PdfRole, parts: Iterable[PlacedPart] = ()) -> PdfReading:
         """The reading of one PDF; a book's pictures are read from its ``parts`` and placed on its pages."""
         reading = PdfReading()
-        for name in self.start(path, role):
-            reading |= self.reading[name].result()
+        for key in self.start(path, role):
+            reading |= self.reading[key].result()
         unlike: list[str] = []
         for part in parts:
             laid_out = PdfReading()
-            for name in self.start(part.pdf, "part"):
-                laid_out |= self.reading[name].result()
+            for key in self.start(part.pdf, "part"):
+                laid_out |= self.reading[key].result()
             reading |= PdfReading(images=[replace(image, page=part.pages[image.page - 1])
                                           for image in laid_out.images if part.pages[image.page - 1]])
             if reading.pages is not None and laid_out.pages is not None:
@@ -254,32 +258,36 @@ class PdfReadings:
 
     def forget_the_rest(self) -> None:
         """Keeps only the readings of this build, so the folder does not grow."""
-        for stale in (entry for entry in self.kept.glob("*") if entry.name not in self.reading):
+        wait(self.reading.values())  # each names the kept reading it used once it has hashed its PDF
+        for stale in (entry for entry in self.folder.glob("*") if kept_name(entry) not in self.used):
             stale.unlink(missing_ok=True)
 
     def close(self) -> None:
         self.pool.shutdown(cancel_futures=True)
 
-    def _read(self, path: Path, reader: str, name: str) -> PdfReading:
-        if (reading := _kept_reading(self.kept / name)) is not None:
-            return reading
+    def _read(self, path: Path, reader: str) -> PdfReading:
+        name = f"{hashlib.sha256(path.read_bytes()).hexdigest()[:40]}.{reader}.json"
+        self.used.add(name)
+        kept = _kept_reading(self.kept.read(self.folder / name, f"показания {reader} о {path.name}"))
+        if kept is not None:
+            return kept
         reading = _reading_of(path, reader)
-        self.kept.mkdir(parents=True, exist_ok=True)
-        replace_file(self.kept / name, json.dumps(asdict(reading)).encode())
+        self.folder.mkdir(parents=True, exist_ok=True)
+        keep(self.folder / name, json.dumps(asdict(reading)).encode())
         return reading
 
 
-def _kept_reading(path: Path) -> PdfReading | None:
+def _kept_reading(data: bytes | None) -> PdfReading | None:
     try:
-        facts = json.loads(path.read_text(encoding="utf-8"))
+        facts = json.loads(data or b"null")
         pages = facts["pages"] and PagesReading(
             [PageFacts(**page) for page in facts["pages"]["pages"]],
             {key: FontFacts(**(font | {"widths": {int(glyph): width for glyph, width in font["widths"].items()}}))
              for key, font in facts["pages"]["fonts"].items()})
         return PdfReading([FontUse(**font) for font in facts["fonts"]],
                           [ImageUse(**image) for image in facts["images"]], dict(facts["checks"]), pages)
-    except (OSError, ValueError, KeyError, TypeError):
-        return None  # absent, or unreadable: the PDF is read again
+    except (ValueError, KeyError, TypeError):
+        return None  # not kept, or not by this version: the PDF is read again
 
 
 def inspect_pdf(path: Path, reading: PdfReading, shown_as: str, kind: str, rendered: RenderedPdf,

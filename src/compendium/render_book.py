@@ -23,7 +23,8 @@ from typing import Any, Generic, Literal, NamedTuple, TypeVar
 
 from . import workers
 from .book import Book, planned_pages
-from .book_html import BookTemplate
+from .book_html import BookTemplate, KeptTemplates
+from .cache_files import KeptFiles, keep
 from .errors import CompendiumError, SourceProblems
 from .layout_cache import (
     INPUTS_FILE,
@@ -43,7 +44,6 @@ from .model import Collection
 from .paths import ProjectPaths
 from .profiles import PROFILES, SCREEN, Profile
 from .progress import COUNT_LOGGER
-from .write import replace_file
 
 T = TypeVar("T")
 FRAME_PASSES = 3
@@ -152,7 +152,7 @@ class Part(NamedTuple):
 
 
 def render_books(collection: Collection, paths: ProjectPaths, profiles: Sequence[str], made: datetime,
-                 cache_folder: Path, runner: LayoutRunner,
+                 cache_folder: Path, kept: KeptFiles, runner: LayoutRunner,
                  meanwhile: Callable[[dict[str, int]], T], pdf_made: Callable[[Path, PdfRole], object]
                  ) -> tuple[dict[str, RenderedBook], T]:
     """Lays out every profile's frame, then every spread that is not in the cache, then merges each book.
@@ -161,10 +161,10 @@ def render_books(collection: Collection, paths: ProjectPaths, profiles: Sequence
     ``meanwhile`` is given the pages and runs on a thread here while they lay out; it runs again should
     the pages then move. ``pdf_made`` is told of each finished PDF (a layout, a practice's own, a book),
     which can be read back while the rest is made. ``made`` is the date the PDFs carry, so the same sources give
-    the same bytes.
+    the same bytes. What is kept in ``cache_folder`` is read through ``kept``, which notes what was damaged.
     """
     book = Book.of(collection)
-    parts = _Parts(collection, paths, made, cache_folder, runner)
+    parts = _Parts(collection, paths, made, cache_folder, kept, runner)
     chosen = [PROFILES[name] for name in profiles]
     title = f"{book.edition.title} {book.period_label}"  # as book.html.j2 titles the book
     titles = {practice.id: f"{practice.municipality}: «{practice.title}» — {title}"
@@ -363,21 +363,22 @@ class _Parts:
     """Turns parts of the book into layout jobs, answers what it can from the cache and runs the rest."""
 
     def __init__(self, collection: Collection, paths: ProjectPaths, made: datetime, cache_folder: Path,
-                 runner: LayoutRunner) -> None:
+                 kept: KeptFiles, runner: LayoutRunner) -> None:
         self.collection, self.paths, self.made, self.runner = collection, paths, made, runner
         self.fingerprint = project_fingerprint(paths)
         self.records = EditionRecords(collection.directory)
-        self.known = KnownLayouts(cache_folder / INPUTS_FILE)
+        self.kept = kept
+        self.known = KnownLayouts(cache_folder / INPUTS_FILE, kept)
         self.caches: dict[str, LayoutCache] = {}
         self.templates: dict[str, BookTemplate] = {}
+        self.compiled = KeptTemplates(cache_folder / "templates", kept)
         self.cache_folder = cache_folder
         self.started: dict[str, Future[LaidOut]] = {}
         """Layouts started on a guess, by key."""
-        try:
-            known = json.loads((cache_folder / CONTENTS_FILE).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            known = {}
-        self._known_contents: dict[str, list[int]] = known if isinstance(known, dict) else {}
+        known = self._kept_json(CONTENTS_FILE, "первые строки страниц оглавления")
+        self._known_contents: dict[str, list[int]] = {
+            key: rows for key, rows in known.items()
+            if isinstance(rows, list) and rows and all(type(row) is int and row >= 0 for row in rows)}
         self._used_contents: dict[str, list[int]] = {}
 
     def lay_out(self, what: str, parts: Sequence[Part], meanwhile: Sequence[Part] = (),
@@ -387,7 +388,7 @@ class _Parts:
         parts to lay out are with the workers and the first part's layout is known (from the cache, or
         done, or failed: its failure is raised where its result is asked for)."""
         keyed = [self._job(part) for part in parts]
-        found = {key: cache.get(key) for cache, key, _ in keyed}
+        found = {key: cache.get(key, _described(part)) for part, (cache, key, _) in zip(parts, keyed, strict=True)}
         missing = [(cache, key) for cache, key, _ in keyed if found[key] is None]
         log.info("%d of %d %s to lay out; %d from the cache", len(missing), len(keyed), what,
                  len(keyed) - len(missing))
@@ -450,24 +451,30 @@ class _Parts:
 
     def likely_pages(self, book: Book) -> Mapping[str, int]:
         """Where the sections fell in this edition's last build, or else where the page plan puts them."""
-        try:
-            last = json.loads((self.cache_folder / PAGES_FILE).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            last = {}
-        if isinstance(last, dict) and all(isinstance(last.get(anchor), int) for anchor in book.listed_anchors):
+        last = self._kept_json(PAGES_FILE, "страницы разделов в прошлой сборке")
+        if all(type(last.get(anchor)) is int and last[anchor] > 0 for anchor in book.listed_anchors):
             return last
         return planned_pages(book)
 
     def remember_pages(self, pages: Mapping[str, int]) -> None:
-        replace_file(self.cache_folder / PAGES_FILE, json.dumps(dict(pages)).encode())
+        keep(self.cache_folder / PAGES_FILE, json.dumps(dict(pages)).encode())
+
+    def _kept_json(self, name: str, what: str) -> dict[str, Any]:
+        """A JSON object kept in the cache folder; empty if it is not kept, or not an object."""
+        try:
+            found = json.loads(self.kept.read(self.cache_folder / name, what) or b"null")
+        except ValueError:
+            found = None
+        return found if isinstance(found, dict) else {}
 
     def _job(self, part: Part) -> tuple[LayoutCache, str, Callable[[], LayoutJob]]:
         """The part's layout key, and its job to lay it out. A part whose inputs gave a layout that the cache
-        still has, or that is being laid out on a guess, is not templated: its job is made only if asked for."""
+        seems to have, or that is being laid out on a guess, is not templated: its job is made only if asked
+        for, as it is when the cache's copy turns out to be damaged."""
         cache, inputs = self._cache(part.profile), self._inputs(part)
         known = self.known.key(inputs)
         if known is not None and (cache.has(known) or known in self.started):
-            return cache, known, partial(self._templated, part, cache, inputs, known)
+            return cache, known, lambda: self._templated(part, cache, inputs, known)[1]
         key, job = self._templated(part, cache, inputs)
         return cache, key, lambda: job
 
@@ -523,7 +530,7 @@ class _Parts:
             layouts = " ".join(layout.pdf.name for layout in (frame, *contents, *spreads.values()))  # type: ignore[union-attr]
             key = layout_key(self.fingerprint, layouts, name, "book")
             book = LaidOut(cache.pdf_path(key), frame.page_count, frame.anchors, ())
-            if cache.get(key) is None:
+            if cache.get(key, f"сведённая книга, {name}") is None:
                 in_order = sorted(spreads, key=lambda practice_id: frame.anchors[f"practice-{practice_id}"])
                 first_page = frame.anchors[f"practice-{in_order[0]}"] if in_order else 0
                 runs = [StubRun(frame.anchors["contents"] - 1, sum(part.page_count for part in contents),
@@ -537,7 +544,7 @@ class _Parts:
 
         def when_done() -> list[Path]:
             for merge in merging:
-                merge.result()
+                self.kept.damaged += merge.result()  # kept font files, or prepared parts, found damaged
             for cache, key, book in kept:
                 cache.put(key, book)
             return merged  # type: ignore[return-value]
@@ -548,18 +555,26 @@ class _Parts:
         for cache in self.caches.values():
             cache.keep_only_used()
         self.known.save()
-        replace_file(self.cache_folder / CONTENTS_FILE, json.dumps(self._used_contents).encode())
+        keep(self.cache_folder / CONTENTS_FILE, json.dumps(self._used_contents).encode())
 
     def _template(self, profile: Profile) -> BookTemplate:
         if profile.name not in self.templates:
-            self.templates[profile.name] = BookTemplate(self.collection, self.paths, profile,
-                                                        self.cache_folder / "templates")
+            self.templates[profile.name] = BookTemplate(self.collection, self.paths, profile, self.compiled)
         return self.templates[profile.name]
 
     def _cache(self, profile: Profile) -> LayoutCache:
         if profile.name not in self.caches:
-            self.caches[profile.name] = LayoutCache(self.cache_folder / profile.name)
+            self.caches[profile.name] = LayoutCache(self.cache_folder / profile.name, self.kept)
         return self.caches[profile.name]
+
+
+def _described(part: Part) -> str:
+    """A part as a notice names it, in Russian."""
+    if part.spread_of is not None:
+        return f"макет разворота практики {part.spread_of}, {part.profile.name}"
+    if part.contents_pages:
+        return f"макет страниц оглавления, {part.profile.name}"
+    return f"макет рамки книги, {part.profile.name}"
 
 
 def _is_frame(job: LayoutJob) -> bool:

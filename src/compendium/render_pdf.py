@@ -24,12 +24,12 @@ from weasyprint.formatting_structure import boxes
 from weasyprint.text.fonts import FontConfiguration
 
 from .assemble_pdf import keep_prepared_spread
+from .cache_files import keep
 from .errors import CompendiumError, Problem
 from .layout_cache import LaidOut, LayoutJob
 from .paths import ProjectPaths
 from .profiles import SCREEN, TEMPLATE, Profile
 from .resources import RestrictedFetcher, check_layout_files
-from .write import replace_file
 
 if TYPE_CHECKING:
     from .book import Book
@@ -132,7 +132,7 @@ def lay_out_part(job: LayoutJob) -> LaidOut:
     _date(document, job.made)
     if job.pdf is not None:
         data = _written(document, job.profile)
-        replace_file(job.pdf, data)
+        keep(job.pdf, data)
         if job.spread_of is not None:  # prepared now, on this core, the spread is not parsed again to be merged
             keep_prepared_spread(job.pdf, data)
     # the book's sections; the markers inside a spread (<id>--<field>) matter to this layout only
@@ -159,7 +159,7 @@ def _contents_part(document: Document, job: LayoutJob) -> LaidOut:
     _date(document, job.made)
     assert job.pdf is not None
     data = _written(document, job.profile)
-    replace_file(job.pdf, data)
+    keep(job.pdf, data)
     keep_prepared_spread(job.pdf, data, own_destinations=False)  # its ids stand in for the sections' own
     return LaidOut(job.pdf, len(document.pages), {}, tuple(overflowing_text(document)))
 

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from .book import Book
+    from .cache_files import Damaged
     from .errors import Problem
     from .layout_cache import LaidOut, LayoutJob, StubRun
     from .model import Collection
@@ -156,11 +157,11 @@ def contents_first_rows(job: LayoutJob) -> list[str]:
 
 
 def merge_book(frame: Path, runs: list[StubRun], fonts: Path, whole_fonts: bool, book: Path,
-               kept_fonts: Path) -> None:
+               kept_fonts: Path) -> list[Damaged]:
     from .assemble_pdf import merge_spreads
 
     try:
-        merge_spreads(frame, runs, fonts, whole_fonts, book, kept_fonts)
+        return merge_spreads(frame, runs, fonts, whole_fonts, book, kept_fonts)
     finally:
         _return_free_memory()
 
