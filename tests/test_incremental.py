@@ -26,6 +26,7 @@ from compendium.book import Book
 from compendium.book_html import BookTemplate
 from compendium.errors import CompendiumError
 from compendium.layout_cache import INPUTS_FILE, LaidOut
+from compendium.page_facts import FACTS_SUFFIX
 from compendium.paths import ProjectPaths
 from compendium.pipeline import CACHE, build, load_collection
 from compendium.render_book import PAGES_FILE, PlacedPart, _parts_of
@@ -77,8 +78,10 @@ def test_an_incremental_build_gives_the_bytes_of_a_clean_one(edit: str, edition_
     assert {name: len(after[name] - before[name]) for name in after} == relaid
     assert {name: len(keys) for name, keys in after.items()} == {"print": 13, "screen": 13}  # the old ones dropped
     # the books' fonts and structure; the practice PDFs' fonts, pictures and qpdf's check; the pictures of
-    # every layout (the books' own are read from them)
+    # every layout (the books' own are read from them). What each page draws is kept beside each PDF instead.
     assert kept_readings(incremental, edition_copy) == {"fonts": 12, "images": 24, "qpdf": 10, "structure": 2}
+    cache = incremental / CACHE / edition_copy.name
+    assert {pdf.with_suffix(FACTS_SUFFIX).is_file() for pdf in cache.glob("*/*.pdf")} == {True}
 
     build(edition_copy, project, output_root=clean)
     made_again, made_clean = snapshot(again.outputs["preflight"].parent), snapshot(clean / edition_copy.name)

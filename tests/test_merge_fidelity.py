@@ -18,7 +18,8 @@ from benchmarks.generate import generate
 from PIL import Image, ImageChops
 
 from compendium import pipeline
-from compendium.page_facts import boxes, differences, read_pages
+from compendium.page_facts import boxes, differences
+from compendium.page_reading import read_pages
 from compendium.paths import ProjectPaths
 from compendium.pipeline import BuildResult, build
 
@@ -192,3 +193,22 @@ def test_the_page_check_finds_a_character_drawn_as_a_box(default_build: BuildRes
     planted = read_pages(_planted(book, tmp_path / "planted.pdf", _notdef_code))
     # the font is the book's one PT Serif: the first page it serves is named, not the one that drew the box
     assert [(first <= page, text) for first, text in boxes(planted)] == [(True, "꧀")]
+
+
+def test_facts_not_kept_beside_a_pdf_are_read_by_a_process_of_their_own(default_build: BuildResult,
+                                                                        tmp_path: Path) -> None:
+    from compendium.cache_files import KeptFiles
+    from compendium.page_facts import FACTS_SUFFIX, kept_facts
+    from compendium.preflight import _read_pages
+
+    layout = _book_and_layout(default_build)[2]
+    pdf = tmp_path / "layout.pdf"
+    pdf.write_bytes(layout.read_bytes())
+    assert kept_facts(pdf, pdf.read_bytes(), KeptFiles()) is None
+    read = _read_pages(pdf, font_files=False, kept=KeptFiles())
+    assert read.pages == read_pages(layout) and pdf.with_suffix(FACTS_SUFFIX).is_file()
+    # facts kept for other bytes are not taken for these
+    pdf.write_bytes(layout.read_bytes() + b"\n% another PDF\n")
+    assert kept_facts(pdf, pdf.read_bytes(), KeptFiles()) is None
+    pdf.write_bytes(b"not a PDF")
+    assert "pikepdf" in _read_pages(pdf, font_files=False, kept=KeptFiles()).checks

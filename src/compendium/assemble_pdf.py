@@ -39,7 +39,7 @@ from pikepdf import Array, Dictionary, Name, NameTree
 from .cache_files import Damaged, KeptFiles, keep, keeping, kept_name
 from .errors import CompendiumError
 from .layout_cache import PREPARED_SUFFIX, StubRun
-from .page_facts import cid_widths, unicode_map
+from .page_reading import cid_widths, unicode_map
 
 # In an object as pikepdf writes it: a string (kept as it is), a marker this module put there, or a
 # reference. Strings come first so that "1 0 R" inside one is never taken for a reference.

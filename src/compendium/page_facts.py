@@ -8,26 +8,24 @@ and if each font it names maps every code the layout's font mapped to the same g
 width and the same text: then the glyphs drawn, where they are drawn, and the text a reader extracts
 are all the layout's. This is what the preflight compares on every page of every book; the tests also
 compare pixels.
+
+The facts are read (`page_reading`, with pikepdf) by the process that writes the PDF, a layout's worker or
+a book's merge, and kept beside it: the building process never loads pikepdf, some 20 MB that the workers
+hold already.
 """
 
 from __future__ import annotations
 
 import hashlib
-import io
-import re
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+import json
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import pikepdf
-from fontTools.ttLib import TTFont
-from pikepdf import Array, Dictionary, Name
+from .cache_files import KeptFiles, keep
 
-_BLOCK = re.compile(rb"begin(bf|cid)(char|range)(.*?)end\1\2", re.DOTALL)
-_HEX = re.compile(rb"<([0-9a-fA-F]+)>")
-_TOKEN = re.compile(rb"<([0-9a-fA-F]+)>|(\d+)")
-_FORM_DEPTH = 8  # forms inside forms: pictures in the map at most
 IDENTITY = "Identity-H"
+FACTS_SUFFIX = ".pages"
+"""Beside a PDF in the cache, what its pages draw (`keep_facts`), written by the process that made it."""
 
 
 @dataclass(frozen=True)
@@ -63,18 +61,6 @@ class PageFacts:
 class PagesReading:
     pages: list[PageFacts] = field(default_factory=list)
     fonts: dict[str, FontFacts] = field(default_factory=dict)
-
-
-def read_pages(path: Path, font_files: bool = False) -> PagesReading:
-    """The facts of every page of a PDF; with ``font_files``, its embedded fonts are read too (a book's)."""
-    reading = PagesReading()
-    with pikepdf.open(path) as pdf:
-        for page in pdf.pages:
-            placed: dict[str, str] = {}
-            fonts: dict[str, str] = {}
-            _visit(page.obj, "", placed, fonts, reading.fonts, 0, font_files)
-            reading.pages.append(PageFacts(placed.pop(""), placed, fonts))
-    return reading
 
 
 def differences(book: PagesReading, book_page: int, layout: PagesReading, layout_page: int) -> list[str]:
@@ -146,116 +132,29 @@ def _few(items: list[str]) -> str:
     return ", ".join(items[:5]) + (f" и ещё {len(items) - 5}" if len(items) > 5 else "")
 
 
-def _visit(holder: pikepdf.Object, prefix: str, placed: dict[str, str], fonts: dict[str, str],
-           table: dict[str, FontFacts], depth: int, font_files: bool) -> None:
-    """Adds a digest of a page's or a form's streams to ``placed``, its fonts to ``fonts``, then those of the
-    forms and pictures it names."""
-    if depth > _FORM_DEPTH:
-        return
-    digest = hashlib.sha256()
-    for stream in _contents(holder):
-        digest.update(hashlib.sha256(stream.read_raw_bytes()).digest())
-    placed[prefix.removesuffix("/")] = digest.hexdigest()[:32]
-    resources = holder.get("/Resources")
-    if not isinstance(resources, Dictionary):
-        return
-    for name, font in sorted(dict(resources.get("/Font", {})).items()):
-        key = f"{font.objgen[0]} {font.objgen[1]}" if font.is_indirect else f"{prefix}{name}"
-        if key not in table:
-            table[key] = font_facts(font, font_files)
-        fonts[f"{prefix}{name[1:]}"] = key
-    for name, xobject in sorted(dict(resources.get("/XObject", {})).items()):
-        if xobject.get("/Subtype") == Name.Form:
-            _visit(xobject, f"{prefix}{name[1:]}/", placed, fonts, table, depth + 1, font_files)
-        elif isinstance(xobject, pikepdf.Stream):
-            placed[f"{prefix}{name[1:]}"] = hashlib.sha256(xobject.read_raw_bytes()).hexdigest()[:32]
 
 
-def _contents(holder: pikepdf.Object) -> Iterator[pikepdf.Stream]:
-    if isinstance(holder, pikepdf.Stream):  # a form is its own content
-        yield holder
-        return
-    contents = holder.get("/Contents")
-    yield from (contents if isinstance(contents, Array) else [contents] if contents is not None else [])
+def keep_facts(pdf: Path, data: bytes, reading: PagesReading) -> None:
+    """Keeps the facts of a PDF beside it, with the digest of the bytes they were read from."""
+    keep(pdf.with_suffix(FACTS_SUFFIX), json.dumps({"pdf": _digest(data), "reading": asdict(reading)}).encode())
 
 
-def font_facts(font: pikepdf.Object, font_file: bool = False) -> FontFacts:
-    """How a font object maps codes to glyphs, text and widths. Only the composite fonts WeasyPrint
-    writes (Type0, one CIDFontType2 descendant) are read; any other is known by its name only."""
-    face = str(font.get("/BaseFont", "/?"))[1:].split("+", 1)[-1]
-    if font.get("/Subtype") != Name.Type0:
-        return FontFacts(face, str(font.get("/Subtype")), {}, {}, 0)
-    descendant = font.DescendantFonts[0]
-    encoding = font.get("/Encoding")
-    mapped: str | dict[str, int] = IDENTITY if encoding == Name("/" + IDENTITY) else (
-        cmap_codes(encoding.read_bytes()) if isinstance(encoding, pikepdf.Stream) else str(encoding))
-    unicode = {code.decode(): text.decode() for code, text in unicode_map(font.ToUnicode.read_bytes()).items()} \
-        if "/ToUnicode" in font else {}
-    widths = {glyph: width.decode() for glyph, width in cid_widths(descendant.get("/W", Array())).items()}
-    return FontFacts(face, mapped, unicode, widths,
-                     _glyph_count(descendant.get("/FontDescriptor")) if font_file else None)
-
-
-def _glyph_count(descriptor: pikepdf.Object | None) -> int:
-    """The glyphs of the embedded font file, which must parse; -1 if it does not."""
-    file = descriptor.get("/FontFile2") if isinstance(descriptor, Dictionary) else None
-    if file is None:
-        return -1
+def kept_facts(pdf: Path, data: bytes, kept: KeptFiles) -> PagesReading | None:
+    """The facts kept beside a PDF, if they were read from these very bytes."""
+    found = kept.read(pdf.with_suffix(FACTS_SUFFIX), f"что рисуют страницы {pdf.name}")
     try:
-        font = TTFont(io.BytesIO(file.read_bytes()), lazy=True)
-        font["glyf"].ensureDecompiled()  # every glyph, against loca: a broken file fails here
-        return int(font["maxp"].numGlyphs)
-    except Exception:  # fontTools raises whatever the bytes make it raise: any failure is a broken font
-        return -1
+        facts = json.loads(found or b"null")
+        return facts_from_json(facts["reading"]) if facts["pdf"] == _digest(data) else None
+    except (ValueError, KeyError, TypeError):
+        return None
 
 
-def cid_widths(w: pikepdf.Object) -> dict[int, bytes]:
-    """The /W array of a CID font as glyph id → width (as PDF syntax); it mixes ``c [w…]`` and
-    ``c_first c_last w``."""
-    items, found, i = list(w), {}, 0
-    while i < len(items):
-        first = int(items[i])
-        if isinstance(items[i + 1], Array):
-            found |= {first + offset: _unparsed(width) for offset, width in enumerate(items[i + 1])}
-            i += 2
-        else:
-            found |= dict.fromkeys(range(first, int(items[i + 1]) + 1), _unparsed(items[i + 2]))
-            i += 3
-    return found
+def facts_from_json(facts: dict) -> PagesReading:
+    """A reading as `asdict` gave it to JSON, which turns the glyph ids of the widths into strings."""
+    return PagesReading([PageFacts(**page) for page in facts["pages"]], {
+        key: FontFacts(**(font | {"widths": {int(glyph): width for glyph, width in font["widths"].items()}}))
+        for key, font in facts["fonts"].items()})
 
 
-def unicode_map(cmap: bytes) -> dict[bytes, bytes]:
-    """A ToUnicode CMap's glyph → text entries, from its bfchar and (single-codepoint) bfrange blocks."""
-    found: dict[bytes, bytes] = {}
-    for _, kind, block in (match for match in _BLOCK.findall(cmap) if match[0] == b"bf"):
-        values = _HEX.findall(block)
-        if kind == b"char":
-            found |= {code.lower(): text.lower() for code, text in zip(values[::2], values[1::2], strict=False)}
-        else:
-            for start, end, text in zip(values[::3], values[1::3], values[2::3], strict=False):
-                base = int(text, 16)
-                found |= {b"%04x" % code: b"%04x" % (base + offset)
-                          for offset, code in enumerate(range(int(start, 16), int(end, 16) + 1))}
-    return found
-
-
-def cmap_codes(cmap: bytes) -> dict[str, int]:
-    """An encoding CMap's code → glyph entries, from its cidchar and cidrange blocks."""
-    found: dict[str, int] = {}
-    for _, kind, block in (match for match in _BLOCK.findall(cmap) if match[0] == b"cid"):
-        tokens = [(hex_code.lower().decode(), None) if hex_code else (None, int(number))
-                  for hex_code, number in _TOKEN.findall(block)]
-        if kind == b"char":
-            found |= {code: cid for (code, _), (_, cid) in zip(tokens[::2], tokens[1::2], strict=False)}
-        else:
-            for (start, _), (end, _), (_, cid) in zip(tokens[::3], tokens[1::3], tokens[2::3], strict=False):
-                found |= {"%04x" % code: cid + offset  # noqa: UP031 (codes are written as in the CMap)
-                          for offset, code in enumerate(range(int(start, 16), int(end, 16) + 1))}
-    return found
-
-
-def _unparsed(value: object) -> bytes:
-    """A value as PDF syntax: pikepdf gives numbers as Python's own."""
-    if isinstance(value, pikepdf.Object):
-        return value.unparse(resolved=False)
-    return b"%d" % value if isinstance(value, int) else format(value, "f").encode()
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()

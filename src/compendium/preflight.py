@@ -13,6 +13,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import zipfile
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
@@ -27,7 +28,7 @@ from .book import Book, page_plan
 from .cache_files import KeptFiles, keep, kept_name
 from .errors import CompendiumError
 from .model import Collection
-from .page_facts import FontFacts, PageFacts, PagesReading, boxes, differences, read_pages
+from .page_facts import PagesReading, boxes, differences, facts_from_json, kept_facts
 from .render_book import PdfRole, PlacedPart, RenderedPdf
 
 Severity = Literal["warning", "notice"]
@@ -178,6 +179,18 @@ def _may_place_pictures(path: Path) -> bool:
     return b"/Image" in path.read_bytes()  # whole: without photographs a layout is a few hundred KiB at most
 
 
+def _read_pages(path: Path, font_files: bool, kept: KeptFiles) -> PdfReading:
+    """What each page draws, as the process that wrote the PDF kept it beside it (`page_facts`); else read by
+    a process of its own, as poppler's readers are (a cache from before the facts were kept, or damaged)."""
+    reading = kept_facts(path, path.read_bytes(), kept)
+    if reading is None:
+        result = _run([sys.executable, "-m", "compendium.page_reading", *(["--font-files"] * font_files), str(path)])
+        if result.returncode != 0:
+            return PdfReading(checks={"pikepdf": result.stderr.strip() or f"exit status {result.returncode}"})
+        reading = facts_from_json(json.loads(result.stdout)["reading"])
+    return PdfReading(pages=reading)
+
+
 def _read_structure(path: Path) -> PdfReading:
     return PdfReading(checks={" ".join(command): _poppler_verdict(_run([*command, str(path)], keep_output=False))
                               for command in _STRUCTURE_READERS})
@@ -186,6 +199,9 @@ def _read_structure(path: Path) -> PdfReading:
 _STRUCTURE_READERS = (["pdfinfo", "-struct"], ["pdfinfo", "-dests"], ["pdfinfo", "-url"])
 """poppler reading what spans a merged book: the whole tag tree, every named destination, every link."""
 
+FACTS_READERS = {"pages": False, "book pages": True}
+"""The readers of what the pages draw, each with whether it reads the embedded fonts: not run here but kept
+beside the PDF by the process that wrote it, so not kept again with the readings."""
 READERS: dict[PdfRole, tuple[str, ...]] = {
     "practice": ("fonts", "images", "qpdf", "pages"),
     "part": ("images", "pages"),
@@ -198,8 +214,6 @@ READERS: dict[PdfRole, tuple[str, ...]] = {
 _READ: dict[str, Callable[[Path], PdfReading]] = {
     "fonts": _read_fonts, "images": _read_images, "structure": _read_structure,
     "qpdf": lambda path: PdfReading(checks={"qpdf --check": _qpdf_check(path)}),
-    "pages": lambda path: PdfReading(pages=read_pages(path)),
-    "book pages": lambda path: PdfReading(pages=read_pages(path, font_files=True)),
 }
 AS_LAID_OUT = "pages as laid out"
 """The check that each page of a book draws what its layout drew (`page_facts`)."""
@@ -266,6 +280,8 @@ class PdfReadings:
         self.pool.shutdown(cancel_futures=True)
 
     def _read(self, path: Path, reader: str) -> PdfReading:
+        if reader in FACTS_READERS:
+            return _read_pages(path, FACTS_READERS[reader], self.kept)
         name = f"{hashlib.sha256(path.read_bytes()).hexdigest()[:40]}.{reader}.json"
         self.used.add(name)
         kept = _kept_reading(self.kept.read(self.folder / name, f"показания {reader} о {path.name}"))
@@ -280,12 +296,8 @@ class PdfReadings:
 def _kept_reading(data: bytes | None) -> PdfReading | None:
     try:
         facts = json.loads(data or b"null")
-        pages = facts["pages"] and PagesReading(
-            [PageFacts(**page) for page in facts["pages"]["pages"]],
-            {key: FontFacts(**(font | {"widths": {int(glyph): width for glyph, width in font["widths"].items()}}))
-             for key, font in facts["pages"]["fonts"].items()})
         return PdfReading([FontUse(**font) for font in facts["fonts"]],
-                          [ImageUse(**image) for image in facts["images"]], dict(facts["checks"]), pages)
+                          [ImageUse(**image) for image in facts["images"]], dict(facts["checks"]))
     except (ValueError, KeyError, TypeError):
         return None  # not kept, or not by this version: the PDF is read again
 

@@ -27,6 +27,7 @@ from .assemble_pdf import keep_prepared_spread
 from .cache_files import keep
 from .errors import CompendiumError, Problem
 from .layout_cache import LaidOut, LayoutJob
+from .page_reading import keep_page_facts
 from .paths import ProjectPaths
 from .profiles import SCREEN, TEMPLATE, Profile
 from .resources import RestrictedFetcher, check_layout_files
@@ -133,6 +134,7 @@ def lay_out_part(job: LayoutJob) -> LaidOut:
     if job.pdf is not None:
         data = _written(document, job.profile)
         keep(job.pdf, data)
+        keep_page_facts(job.pdf, data)
         if job.spread_of is not None:  # prepared now, on this core, the spread is not parsed again to be merged
             keep_prepared_spread(job.pdf, data)
     # the book's sections; the markers inside a spread (<id>--<field>) matter to this layout only
@@ -160,6 +162,7 @@ def _contents_part(document: Document, job: LayoutJob) -> LaidOut:
     assert job.pdf is not None
     data = _written(document, job.profile)
     keep(job.pdf, data)
+    keep_page_facts(job.pdf, data)
     keep_prepared_spread(job.pdf, data, own_destinations=False)  # its ids stand in for the sections' own
     return LaidOut(job.pdf, len(document.pages), {}, tuple(overflowing_text(document)))
 

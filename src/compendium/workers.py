@@ -159,9 +159,12 @@ def contents_first_rows(job: LayoutJob) -> list[str]:
 def merge_book(frame: Path, runs: list[StubRun], fonts: Path, whole_fonts: bool, book: Path,
                kept_fonts: Path) -> list[Damaged]:
     from .assemble_pdf import merge_spreads
+    from .page_reading import keep_page_facts
 
     try:
-        return merge_spreads(frame, runs, fonts, whole_fonts, book, kept_fonts)
+        damaged = merge_spreads(frame, runs, fonts, whole_fonts, book, kept_fonts)
+        keep_page_facts(book, book.read_bytes(), font_files=True)  # read back from the file, for the preflight
+        return damaged
     finally:
         _return_free_memory()
 
