@@ -1,4 +1,4 @@
-"""Located problems in the sources, and the one exception that carries them to the command line."""
+"""Located problems, in the sources or in the folders a build writes to, and the exceptions that carry them."""
 
 from __future__ import annotations
 
@@ -55,12 +55,13 @@ class DiskProblem(CompendiumError):
     """What `of` has words for; any other error of the system is a bug, and stays a traceback."""
 
     @classmethod
-    def of(cls, error: OSError, folder: Path) -> DiskProblem:
-        """The message for ``error`` (one of `FAULTS`), raised writing into ``folder``."""
+    def of(cls, error: OSError, folder: Path, beside_outputs: bool = True) -> DiskProblem:
+        """The message for ``error`` (one of `FAULTS`), raised writing into ``folder``: the output folder, the
+        cache or the folder holding them, unless not ``beside_outputs`` (a full disk elsewhere)."""
         shown = f"{display_path(folder)}/"
         if error.errno in (errno.ENOSPC, errno.EDQUOT):
-            what = (f"{shown}: на диске не осталось места (или кончилась квота); освободите место на диске "
-                    "или укажите другую папку через --output")
+            what = (f"{shown}: на диске не осталось места (или кончилась квота); освободите место на диске"
+                    + (" или укажите другую папку через --output" if beside_outputs else ""))
         elif error.errno == errno.EROFS:
             what = f"папка {shown} только для чтения: укажите другую через --output"
         else:

@@ -176,14 +176,16 @@ def _disk_faults_named(root: Path, folder: Path, cache: Path) -> Iterator[None]:
     try:
         yield
     except OSError as error:
-        written = error.filename2 or error.filename  # a copy or a rename names the file it writes second
-        where = Path(os.path.abspath(os.fsdecode(written))) if written is not None else None
-        inside = where is None or where.is_relative_to(os.path.abspath(root))
-        if error.errno not in DiskProblem.FAULTS or not (inside or error.errno in (errno.ENOSPC, errno.EDQUOT)):
+        if error.errno not in DiskProblem.FAULTS:
             raise
-        named = root if where is None else next(
-            (known for known in (cache, folder, root) if where.is_relative_to(os.path.abspath(known))), where.parent)
-        raise DiskProblem.of(error, named) from error
+        written = error.filename2 or error.filename  # a copy or a rename names the file it writes second
+        where = Path(os.path.abspath(os.fsdecode(written) if written is not None else root))
+        named = next((known for known in (cache, folder, root) if where.is_relative_to(os.path.abspath(known))), None)
+        if named is not None:
+            raise DiskProblem.of(error, named) from error
+        if error.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise DiskProblem.of(error, where.parent, beside_outputs=False) from error
+        raise
 
 
 def _render(collection: Collection, paths: ProjectPaths, profiles: Sequence[str], made: datetime,
