@@ -2,7 +2,8 @@
 
 A build's outputs are written into a hidden folder beside the edition's output folder and the two
 folders are swapped in one step. Whatever moment the process dies at, a reader finds either the
-whole previous build or the whole new one; the next build sweeps up what a killed one left.
+whole previous build or the whole new one; the next build sweeps up what a killed one left. A lock
+file beside the folder (`OutputLock`) lets one build of it run at a time.
 """
 
 from __future__ import annotations
