@@ -62,7 +62,7 @@ def faulty_os_open(path, flags, *rest, **named):
 
 
 def faulty_mkdir(path, *rest, **named):
-    refuse(path, not os.path.exists(path))
+    refuse(path, not os.path.exists(path) and os.path.isdir(os.path.dirname(os.path.abspath(path))))
     return real_mkdir(path, *rest, **named)
 
 
@@ -122,6 +122,16 @@ def test_an_unchanged_rebuild_into_a_read_only_folder_is_refused_before_it_start
 
     assert printed == f"error: папка {built}/ только для чтения: укажите другую через --output. {KEPT}"
     assert snapshot(built) == previous
+
+
+def test_an_output_folder_that_cannot_be_made_names_the_folder_that_refused_it(edition_copy: Path,
+                                                                              tmp_path: Path) -> None:
+    (tmp_path / "read-only").mkdir()
+
+    printed = build_failing(edition_copy, tmp_path / "read-only" / "new" / "out", errno.EROFS,
+                            f"{tmp_path}/read-only/*")
+
+    assert printed == f"error: папка {tmp_path / 'read-only'}/ только для чтения: укажите другую через --output. {KEPT}"
 
 
 @pytest.mark.parametrize(("code", "message"), [
