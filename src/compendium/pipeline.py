@@ -181,7 +181,7 @@ def _disk_faults_named(root: Path, folder: Path, cache: Path) -> Iterator[None]:
         written = error.filename2 or error.filename  # a copy or a rename names the file it writes second
         where = Path(os.path.abspath(os.fsdecode(written) if written is not None else root))
         named = next((known for known in (cache, folder, root) if where.is_relative_to(os.path.abspath(known))), None)
-        if named is None and Path(os.path.abspath(root)).is_relative_to(where):
+        if Path(os.path.abspath(root)).is_relative_to(where) and not root.is_dir():
             named = where.parent  # the output root could not be made: this is the folder that refused it
         if named is not None:
             raise DiskProblem.of(error, named) from error
