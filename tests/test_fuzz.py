@@ -565,7 +565,8 @@ def test_cli_on_a_mutated_edition(data: st.DataObject) -> None:
         status_of_build, _, stderr_of_build = run_cli("build", "sources/2022-2023", "--output", "out")
         assert status_of_build == EXIT_PROBLEMS
         assert stderr_of_build == stderr
-        assert snapshot(root / "out") == previous
+        # the edition's lock file, beside its outputs, is taken before the records are read
+        assert {name: sha for name, sha in snapshot(root / "out").items() if name != ".2022-2023.lock"} == previous
         assert not (root / "build").exists()
 
 

@@ -59,15 +59,20 @@ def validate(edition_dir: Path) -> None:
 @click.option("--strict", is_flag=True, help="Fail, and leave build/ as it was, if the preflight has warnings.")
 @click.option("--output", "output_root", type=click.Path(path_type=Path, file_okay=False),
               help="Folder to build into instead of the project's build/; the edition gets its own folder there.")
-def build(edition_dir: Path, profiles: tuple[str, ...], strict: bool, output_root: Path | None) -> None:
+@click.option("--no-wait", "no_wait", is_flag=True,
+              help="Fail at once if another process is building the edition into the same folder, instead of "
+                   "waiting for it to end.")
+def build(edition_dir: Path, profiles: tuple[str, ...], strict: bool, output_root: Path | None,
+          no_wait: bool) -> None:
     """Checks an edition, builds its PDFs, Word draft and map into build/<edition>/, and preflights them.
 
-    The preflight report is printed and written to build/<edition>/preflight.json.
+    The preflight report is printed and written to build/<edition>/preflight.json. One build of an edition
+    runs at a time; another, or a `watch`, waits for it and then builds the records as they are then.
     Example: compendium build sources/2022-2023 --profile print --strict
     """
     with _problems_reported(), progress.shown():
         result = build_edition(edition_dir, ProjectPaths.locate(), output_root,
-                               profiles=profiles or ("print", "screen"), strict=strict)
+                               profiles=profiles or ("print", "screen"), strict=strict, wait=not no_wait)
     folder = result.outputs["preflight"].parent
     click.echo(f"{display_path(folder)}/")
     click.echo(result.preflight.summary())
@@ -87,7 +92,8 @@ def watch_command(edition_dir: Path, profiles: tuple[str, ...], output_root: Pat
     """Builds the edition, then rebuilds it whenever its records, the layouts or the assets change.
 
     Each rebuild prints what changed, how long it took, and any problem; a failed rebuild leaves
-    the last good build in place. Example: compendium watch sources/2022-2023 --profile screen
+    the last good build in place. A rebuild waits for a `build` of the edition running meanwhile.
+    Example: compendium watch sources/2022-2023 --profile screen
     """
     paths = ProjectPaths.locate()
     output = (output_root or paths.build).resolve()

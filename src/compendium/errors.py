@@ -1,7 +1,8 @@
-"""Located problems in the sources, and the one exception that carries them to the command line."""
+"""Located problems, in the sources or in the folders a build writes to, and the exceptions that carry them."""
 
 from __future__ import annotations
 
+import errno
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,6 +45,29 @@ class SourceProblems(CompendiumError):
 
     def __reduce__(self) -> tuple[type[SourceProblems], tuple[list[Problem]]]:
         return SourceProblems, (self.problems,)  # so that a worker process can raise it to the build
+
+
+class DiskProblem(CompendiumError):
+    """A folder the build writes to could not take what it wrote: the disk is full, or the folder is read-only
+    or not the user's to write to. The machine's fault, not the sources': said once, with the folder."""
+
+    FAULTS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM})
+    """What `of` has words for; any other error of the system is a bug, and stays a traceback."""
+
+    @classmethod
+    def of(cls, error: OSError, folder: Path, beside_outputs: bool = True) -> DiskProblem:
+        """The message for ``error`` (one of `FAULTS`), raised writing into ``folder``: the output folder, the
+        cache or the folder holding them, unless not ``beside_outputs`` (a full disk elsewhere)."""
+        shown = f"{display_path(folder)}/"
+        if error.errno in (errno.ENOSPC, errno.EDQUOT):
+            what = (f"{shown}: на диске не осталось места (или кончилась квота); освободите место на диске"
+                    + (" или укажите другую папку через --output" if beside_outputs else ""))
+        elif error.errno == errno.EROFS:
+            what = f"папка {shown} только для чтения: укажите другую через --output"
+        else:
+            what = (f"нет прав на запись в {shown}: дайте их пользователю, от имени которого идёт сборка, "
+                    "или укажите другую папку через --output")
+        return cls(f"{what}. Прежние результаты сборки остались как были.")
 
 
 def display_path(path: Path) -> Path:

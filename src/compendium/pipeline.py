@@ -5,11 +5,12 @@ Nothing is written before all is checked; importing a draft follows the same rul
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import time
-from collections.abc import Callable, Sequence
-from contextlib import closing
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,10 +19,10 @@ from .book import Book
 from .cache_files import KeptFiles
 from .characters import font_coverage
 from .draft_fields import sources_digest
-from .errors import CompendiumError, SourceProblems
+from .errors import CompendiumError, DiskProblem, SourceProblems, display_path
 from .geography_map import MapRecords, draw_geography_map
 from .import_docx import FileEdit, ImportPlan, check_edits, file_edits, plan_import, read_draft
-from .layout_cache import DrawingCache
+from .layout_cache import INPUTS_FILE, DrawingCache
 from .load import load_edition
 from .model import Collection, Edition
 from .paths import ProjectPaths
@@ -41,7 +42,7 @@ from .render_docx import render_docx
 from .subjects import load_subjects
 from .validate import build_collection
 from .versions import check_versions
-from .write import StagedOutputs, write_files
+from .write import OutputLock, StagedOutputs, write_files
 
 log = logging.getLogger("compendium")
 
@@ -88,45 +89,112 @@ def build_date(edition: Edition) -> datetime:
 
 
 def build(edition_dir: Path, paths: ProjectPaths, output_root: Path | None = None,
-          profiles: Sequence[str] = ("print", "screen"), strict: bool = False) -> BuildResult:
+          profiles: Sequence[str] = ("print", "screen"), strict: bool = False, wait: bool = True) -> BuildResult:
     """Builds the edition into <output_root>/<edition>/ (build/ by default) and checks what it made.
 
     The previous outputs stay in place until the new ones are complete and, with ``strict``,
-    free of preflight warnings.
+    free of preflight warnings. One build of an edition's outputs runs at a time, from its first read of the
+    sources to the swap and the cache's pruning (`OutputLock`): another waits for it, saying so, or without
+    ``wait`` is refused. A build that waited reads the sources once it has the lock, so the build that runs
+    last writes the sources as they are when it starts, edits made meanwhile included.
     """
     started = time.perf_counter()
     check_versions()
     check_tools()
     root = output_root or paths.build
-    with LayoutRunner() as runner:  # its worker processes start while the sources load
-        collection = load_collection(edition_dir, paths)
-        made = build_date(collection.edition)
-        cache, kept = root / CACHE / collection.slug, KeptFiles()
-        readings = PdfReadings(cache / "readings", kept)
-        try:
-            rendered, draft, png = _render(collection, paths, profiles, made, cache, kept, runner, readings.start)
-        except BaseException:
-            readings.close()
-            raise
-    folder = root / collection.slug
-    outputs = _output_paths(folder, collection, rendered)
-    log.info("Step 5 - Checking the outputs")
-    with StagedOutputs(folder) as staged, closing(readings):
-        written = {"docx": staged.add(outputs["docx"], draft),
-                   "map": staged.add(outputs["map"], png)}
-        preflight = _preflight(collection, folder, outputs, rendered, staged, made, readings)
-        preflight.findings.extend(Finding("notice", _shown_in(damaged.file, root), damaged.message())
-                                  for damaged in kept.damaged)
-        preflight.outputs.append(inspect_docx(written["docx"], outputs["docx"].name))
-        preflight.outputs.append(inspect_png(written["map"], outputs["map"].name, MAP_PNG_WIDTH_MM))
-        staged.add(outputs["preflight"], preflight.json())
-        committed = not (strict and preflight.warnings)
-        if committed:
-            log.info("Step 6 - Writing %s", folder)
-            stale = set((folder / "practices").glob("*.pdf")) - set(outputs.values())
-            staged.commit(stale)
+    # Collection.slug, known before a record is read: the lock is taken first, the cache goes by it too
+    folder = root / edition_dir.resolve().name
+    cache = root / CACHE / folder.name
+    with _disk_faults_named(root, folder, cache), OutputLock(folder, _waiting_for_another(folder, wait)) as lock:
+        with LayoutRunner() as runner:  # its worker processes start while the sources load
+            records = _records_digest(edition_dir)
+            collection = load_collection(edition_dir, paths)
+            made = build_date(collection.edition)
+            kept = KeptFiles()
+            readings = PdfReadings(cache / "readings", kept)
+            try:
+                rendered, draft, png = _render(collection, paths, profiles, made, cache, kept, runner, readings.start)
+            except BaseException:
+                readings.close()
+                raise
+        if _records_digest(edition_dir) != records:
+            _forget_layout_inputs(edition_dir, cache)
+        outputs = _output_paths(folder, collection, rendered)
+        log.info("Step 5 - Checking the outputs")
+        with StagedOutputs(folder, lock) as staged, closing(readings):
+            written = {"docx": staged.add(outputs["docx"], draft),
+                       "map": staged.add(outputs["map"], png)}
+            preflight = _preflight(collection, folder, outputs, rendered, staged, made, readings)
+            preflight.findings.extend(Finding("notice", _shown_in(damaged.file, root), damaged.message())
+                                      for damaged in kept.damaged)
+            preflight.outputs.append(inspect_docx(written["docx"], outputs["docx"].name))
+            preflight.outputs.append(inspect_png(written["map"], outputs["map"].name, MAP_PNG_WIDTH_MM))
+            staged.add(outputs["preflight"], preflight.json())
+            committed = not (strict and preflight.warnings)
+            if committed:
+                log.info("Step 6 - Writing %s", folder)
+                stale = set((folder / "practices").glob("*.pdf")) - set(outputs.values())
+                staged.commit(stale)
     layouts = {_pdf_key(name): book.book.parts for name, book in rendered.items()}
     return BuildResult(outputs, preflight, committed, time.perf_counter() - started, layouts)
+
+
+def _waiting_for_another(folder: Path, wait: bool) -> Callable[[], None]:
+    """What a build does when another holds its edition's lock: says it waits, once, or is refused."""
+    shown = f"{display_path(folder)}/"
+
+    def busy() -> None:
+        if not wait:
+            raise CompendiumError(f"сборка в {shown} уже идёт в другом процессе; дождитесь её окончания "
+                                  "или запустите без --no-wait")
+        log.warning("сборка в %s уже идёт в другом процессе; жду её окончания…", shown)
+
+    return busy
+
+
+def _records_digest(edition_dir: Path) -> str | None:
+    try:
+        return sources_digest(edition_dir)
+    except OSError:
+        return None  # a record that cannot be read: loading the edition says which
+
+
+def _forget_layout_inputs(edition_dir: Path, cache: Path) -> None:
+    """Drops the layout key noted for each part's inputs, after the records changed while the build ran.
+
+    A part's inputs are the digests of its records as they are on disk when the layouts start
+    (`EditionRecords`), its HTML is made from the records as loaded: an edit landing in between noted the
+    edited records' inputs with the key of the HTML of the records before it, and the next build, reading the
+    edit, would have taken that layout for the edit's. The layouts stay: their keys are their HTML's.
+    """
+    (cache / INPUTS_FILE).unlink(missing_ok=True)
+    log.warning("%s: записи изменились во время сборки; она собрана по записям, какими они были в её начале, "
+                "изменения войдут в следующую сборку", display_path(edition_dir))
+
+
+@contextmanager
+def _disk_faults_named(root: Path, folder: Path, cache: Path) -> Iterator[None]:
+    """Turns a full disk, a read-only folder or a missing permission, met writing the outputs, the cache or the
+    lock, into one message naming the folder: whether in this process, on a thread or in a worker, whose
+    error its future raises again here. The previous outputs stay as they were (`StagedOutputs`).
+
+    An error of a file outside the output root is left alone (an unreadable picture is the sources'), but for
+    a full disk, which stops the build wherever it is met."""
+    try:
+        yield
+    except OSError as error:
+        if error.errno not in DiskProblem.FAULTS:
+            raise
+        written = error.filename2 or error.filename  # a copy or a rename names the file it writes second
+        where = Path(os.path.abspath(os.fsdecode(written) if written is not None else root))
+        named = next((known for known in (cache, folder, root) if where.is_relative_to(os.path.abspath(known))), None)
+        if Path(os.path.abspath(root)).is_relative_to(where) and not root.is_dir():
+            named = where.parent  # the output root could not be made: this is the folder that refused it
+        if named is not None:
+            raise DiskProblem.of(error, named) from error
+        if error.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise DiskProblem.of(error, where.parent, beside_outputs=False) from error
+        raise
 
 
 def _render(collection: Collection, paths: ProjectPaths, profiles: Sequence[str], made: datetime,

@@ -2,7 +2,8 @@
 
 A build's outputs are written into a hidden folder beside the edition's output folder and the two
 folders are swapped in one step. Whatever moment the process dies at, a reader finds either the
-whole previous build or the whole new one; the next build sweeps up what a killed one left.
+whole previous build or the whole new one; the next build sweeps up what a killed one left. A lock
+file beside the folder (`OutputLock`) lets one build of it run at a time.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import glob
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
@@ -33,24 +34,27 @@ class StagedOutputs:
     that this build does not make, such as the PDF of a profile not built this time, are kept.
     """
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, lock: OutputLock | None = None) -> None:
+        """``lock``, the folder's `OutputLock` when the caller holds it already (a build holds it from its
+        first read); without it, the folder is locked here, for as long as the ``with`` block."""
+        assert lock is None or lock.folder == folder, "the lock held is another folder's"
         self.folder = folder
-        self._lock: int | None = None
+        self._lock = lock
+        self._own_lock = lock is None
         self._staging: Path | None = None
 
     def __enter__(self) -> StagedOutputs:
         if self.folder.is_symlink() or (self.folder.exists() and not self.folder.is_dir()):
             raise CompendiumError(f"{self.folder} is not a folder; move it away so the build can write there")
-        self.folder.parent.mkdir(parents=True, exist_ok=True)
         # one build per output folder at a time, so that sweeping cannot remove a running build's files
-        self._lock = os.open(self.folder.parent / f".{self.folder.name}.lock", os.O_RDWR | os.O_CREAT, 0o666)
+        if self._own_lock:
+            self._lock = OutputLock(self.folder).__enter__()
         try:
-            fcntl.flock(self._lock, fcntl.LOCK_EX)
             _recover(self.folder)
             self._staging = Path(tempfile.mkdtemp(dir=self.folder.parent, prefix=_hidden(self.folder, _STAGING)))
             os.chmod(self._staging, 0o777 & ~_umask())  # mkdtemp makes folders private; outputs are for sharing
         except BaseException:
-            os.close(self._lock)
+            self._release()
             raise
         return self
 
@@ -58,8 +62,12 @@ class StagedOutputs:
                  trace: TracebackType | None) -> None:
         if self._staging is not None:
             shutil.rmtree(self._staging, ignore_errors=True)
-        if self._lock is not None:
-            os.close(self._lock)  # releases the lock
+        self._release()
+
+    def _release(self) -> None:
+        if self._own_lock and self._lock is not None:
+            self._lock.__exit__(None, None, None)
+            self._lock = None
 
     def add(self, target: Path, data: bytes) -> Path:
         """Writes one output of the folder in full; returns where it is staged, for checks before the commit."""
@@ -100,6 +108,44 @@ class StagedOutputs:
         _sync_folder(self.folder.parent)
 
 
+class OutputLock:
+    """One build of an edition's output folder at a time: an exclusive flock on ``.<folder>.lock`` beside it.
+
+    The same lock keeps the folder and the edition's cache, which both go by the folder's name. The
+    system drops a flock when its process ends, however it ends, so a killed build never leaves its
+    edition locked. A flock belongs to the open file, not to the process: a second lock of the same file
+    taken in the same process waits for the first for ever, hence `StagedOutputs` takes a held one.
+    """
+
+    def __init__(self, folder: Path, busy: Callable[[], None] = lambda: None) -> None:
+        """``busy`` is called once when another process holds the lock, before waiting for it; it may
+        raise, to refuse instead of waiting."""
+        self.folder = folder
+        self.file = folder.parent / f".{folder.name}.lock"
+        self._busy = busy
+        self._handle: int | None = None
+
+    def __enter__(self) -> OutputLock:
+        self.folder.parent.mkdir(parents=True, exist_ok=True)
+        self._handle = os.open(self.file, os.O_RDWR | os.O_CREAT, 0o666)
+        try:
+            try:
+                fcntl.flock(self._handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                self._busy()
+                fcntl.flock(self._handle, fcntl.LOCK_EX)  # Ctrl+C interrupts the wait
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        if self._handle is not None:
+            os.close(self._handle)  # releases the lock
+            self._handle = None
+
+
 def write_files(outputs: dict[Path, bytes]) -> None:
     """Writes files in different folders (an edition's sources): each in full under a temporary name, then
     all renamed into place together."""
@@ -132,11 +178,23 @@ def replacing(target: Path) -> Iterator[BinaryIO]:
     without an error, as with ``replace_file``."""
     handle, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
     try:
-        with os.fdopen(handle, "wb") as file:
+        with _named(target), os.fdopen(handle, "wb") as file:
             yield file
         os.replace(name, target)
     finally:
         Path(name).unlink(missing_ok=True)
+
+
+@contextmanager
+def _named(path: Path) -> Iterator[None]:
+    """Names ``path`` in an error writing to it: one from writing to an open file (a full disk) names no file,
+    and the build's message must say which folder could not take it."""
+    try:
+        yield
+    except OSError as error:
+        if error.filename is None:
+            error.filename = str(path)
+        raise
 
 
 def _hidden(folder: Path, role: str) -> str:
@@ -167,13 +225,13 @@ def _carry_over(old: Path, new: Path, dropped: set[Path]) -> None:
 
 
 def _write_durably(path: Path, data: bytes) -> None:
-    with open(path, "wb") as stream:
+    with _named(path), open(path, "wb") as stream:
         stream.write(data)
     _make_durable(path)
 
 
 def _make_durable(path: Path) -> None:
-    with open(path, "rb+") as stream:
+    with _named(path), open(path, "rb+") as stream:
         os.fsync(stream.fileno())
     os.chmod(path, 0o666 & ~_umask())  # temporary files are made private; outputs are for sharing
 
@@ -181,7 +239,8 @@ def _make_durable(path: Path) -> None:
 def _sync_folder(folder: Path) -> None:
     handle = os.open(folder, os.O_RDONLY)
     try:
-        os.fsync(handle)
+        with _named(folder):
+            os.fsync(handle)
     finally:
         os.close(handle)
 
