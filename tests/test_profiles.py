@@ -193,7 +193,8 @@ def test_preflight_report_describes_every_output(default_build, collection):
     assert book["pages"] == book["expected_pages"] == 30
     assert printed["pages"] == printed["expected_pages"] == 32
     assert all(font["embedded"] for font in book["fonts"] + printed["fonts"])
-    readers = {"pdffonts", "pdfinfo -struct", "pdfinfo -dests", "pdfinfo -url"}
+    readers = {"pdffonts", "pdfinfo -struct", "pdfinfo -dests", "pdfinfo -url", "pages as laid out",
+               "a glyph for every character"}
     assert set(book["checks"]) == set(printed["checks"]) == readers
     assert set(book["checks"].values()) == set(printed["checks"].values()) == {"ok"}
     assert book["overflow"] == printed["overflow"] == []
@@ -201,7 +202,8 @@ def test_preflight_report_describes_every_output(default_build, collection):
     practices = [output for name, output in outputs.items() if name.startswith("practices/")]
     assert len(practices) == len(collection.practices)
     # no layout places a picture, so pdfimages has nothing to list and is not run
-    assert [practice["checks"] for practice in practices] == [{"pdffonts": "ok", "qpdf --check": "ok"}] * len(practices)
+    assert [practice["checks"] for practice in practices] == [
+        {"pdffonts": "ok", "qpdf --check": "ok", "a glyph for every character": "ok"}] * len(practices)
     assert outputs["draft-2022-2023.docx"]["images"][0]["ppi"] == pytest.approx(300, abs=1)
     assert report["date"] == "2023-12-31"
     messages = [(f["severity"], f["output"], f["message"]) for f in report["findings"]]
@@ -273,7 +275,8 @@ def test_a_books_pictures_are_read_from_its_layouts_on_the_pages_the_book_gives_
         from_layouts = [(i.page, i.width_px, i.height_px, i.ppi) for i in report[book.name].images]
         assert from_layouts == read and len(read) == 2, key
     pictured = report["practices/anuchinsky-beekeeping.pdf"]
-    assert pictured.checks == {"pdffonts": "ok", "pdfimages -list": "ok", "qpdf --check": "ok"}
+    assert pictured.checks == {"pdffonts": "ok", "pdfimages -list": "ok", "qpdf --check": "ok",
+                               "a glyph for every character": "ok"}
     assert [(image.page, image.width_px, image.height_px) for image in pictured.images] == [(1, 400, 300)]
 
 
