@@ -63,10 +63,13 @@ class PagesReading:
     fonts: dict[str, FontFacts] = field(default_factory=dict)
 
 
-def differences(book: PagesReading, book_page: int, layout: PagesReading, layout_page: int) -> list[str]:
+def differences(book: PagesReading, book_page: int, layout: PagesReading, layout_page: int,
+                compared: dict[tuple[str, str], str | None] | None = None) -> list[str]:
     """How page ``book_page`` of the book (1-based) draws other than page ``layout_page`` of its layout;
     nothing when it draws the same. What the merge left out of the page's resources, since the page does
-    not use it, is not missed."""
+    not use it, is not missed. ``compared`` keeps, between pages of one layout, what each of its fonts gave
+    against the book's (the pages of a layout share its fonts)."""
+    compared = {} if compared is None else compared
     ours, theirs = book.pages[book_page - 1], layout.pages[layout_page - 1]
     if ours.drawing != theirs.drawing:
         return ["рисует не то содержимое, что его макет"]
@@ -76,9 +79,11 @@ def differences(book: PagesReading, book_page: int, layout: PagesReading, layout
         if name not in theirs.fonts:
             found.append(f"шрифт {name} есть на странице, но не в макете")
             continue
-        font, laid_out = book.fonts[key], layout.fonts[theirs.fonts[name]]
-        if problem := _font_difference(font, laid_out):
-            found.append(f"шрифт {font.face} ({name}) {problem}")
+        pair = (key, theirs.fonts[name])
+        if pair not in compared:
+            compared[pair] = _font_difference(book.fonts[key], layout.fonts[pair[1]])
+        if problem := compared[pair]:
+            found.append(f"шрифт {book.fonts[key].face} ({name}) {problem}")
     return found
 
 
@@ -88,12 +93,12 @@ def _font_difference(font: FontFacts, laid_out: FontFacts) -> str | None:
     if font.glyphs is not None and font.glyphs < 0:
         return "встроен файлом, который не читается как шрифт"
     codes = laid_out.unicode.keys() | (laid_out.encoding.keys() if isinstance(laid_out.encoding, dict) else set())
-    if wrong := [code for code in sorted(codes) if _glyph(font, code) != _glyph(laid_out, code)]:
-        return f"выводит другие глифы для кодов {_few(wrong)}"
-    if wrong := [code for code, text in sorted(laid_out.unicode.items()) if font.unicode.get(code) != text]:
-        return f"даёт другой текст для кодов {_few(wrong)}"
-    if wrong := [glyph for glyph, width in sorted(laid_out.widths.items()) if font.widths.get(glyph) != width]:
-        return f"задаёт другую ширину глифам {_few([str(glyph) for glyph in wrong])}"
+    if wrong := [code for code in codes if _glyph(font, code) != _glyph(laid_out, code)]:
+        return f"выводит другие глифы для кодов {_few(sorted(wrong))}"
+    if wrong := [code for code, text in laid_out.unicode.items() if font.unicode.get(code) != text]:
+        return f"даёт другой текст для кодов {_few(sorted(wrong))}"
+    if wrong := [glyph for glyph, width in laid_out.widths.items() if font.widths.get(glyph) != width]:
+        return f"задаёт другую ширину глифам {_few([str(glyph) for glyph in sorted(wrong)])}"
     if font.glyphs is not None and (missing := sorted({glyph for code in codes
                                                        if (glyph := _glyph(laid_out, code)) >= font.glyphs})):
         return f"не содержит глифов {_few([str(glyph) for glyph in missing])}"

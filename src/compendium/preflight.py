@@ -259,8 +259,9 @@ class PdfReadings:
             reading |= PdfReading(images=[replace(image, page=part.pages[image.page - 1])
                                           for image in laid_out.images if part.pages[image.page - 1]])
             if reading.pages is not None and laid_out.pages is not None:
+                compared: dict[tuple[str, str], str | None] = {}
                 unlike += [f"страница {page}: {difference}" for own, page in enumerate(part.pages, start=1) if page
-                           for difference in differences(reading.pages, page, laid_out.pages, own)]
+                           for difference in differences(reading.pages, page, laid_out.pages, own, compared)]
         if reading.pages is not None:
             drawn_as_boxes = [f"страница {page}: «{text}» (U+{ord(text[0]):04X})"
                               for page, text in boxes(reading.pages)]
