@@ -77,9 +77,11 @@ def test_an_incremental_build_gives_the_bytes_of_a_clean_one(edit: str, edition_
     after = cached_parts(incremental, edition_copy)
     assert {name: len(after[name] - before[name]) for name in after} == relaid
     assert {name: len(keys) for name, keys in after.items()} == {"print": 13, "screen": 13}  # the old ones dropped
-    # the books' fonts and structure; the practice PDFs' fonts, pictures and qpdf's check; the pictures of
-    # every layout (the books' own are read from them). What each page draws is kept beside each PDF instead.
-    assert kept_readings(incremental, edition_copy) == {"fonts": 12, "images": 24, "qpdf": 10, "structure": 2}
+    # the books' fonts, structure, glyphs and pages compared with their layouts'; the practice PDFs' fonts,
+    # pictures, glyphs and qpdf's check; the pictures of every layout (the books' own are read from them).
+    # What each page draws is kept beside each PDF.
+    assert kept_readings(incremental, edition_copy) == {"as-laid-out": 2, "fonts": 12, "glyphs": 12, "images": 24,
+                                                        "qpdf": 10, "structure": 2}
     cache = incremental / CACHE / edition_copy.name
     assert {pdf.with_suffix(FACTS_SUFFIX).is_file() for pdf in cache.glob("*/*.pdf")} == {True}
 

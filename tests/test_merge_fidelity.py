@@ -199,16 +199,16 @@ def test_facts_not_kept_beside_a_pdf_are_read_by_a_process_of_their_own(default_
                                                                         tmp_path: Path) -> None:
     from compendium.cache_files import KeptFiles
     from compendium.page_facts import FACTS_SUFFIX, kept_facts
-    from compendium.preflight import _read_pages
+    from compendium.preflight import _page_facts
 
     layout = _book_and_layout(default_build)[2]
     pdf = tmp_path / "layout.pdf"
     pdf.write_bytes(layout.read_bytes())
     assert kept_facts(pdf, pdf.read_bytes(), KeptFiles()) is None
-    read = _read_pages(pdf, font_files=False, kept=KeptFiles())
-    assert read.pages == read_pages(layout) and pdf.with_suffix(FACTS_SUFFIX).is_file()
+    assert _page_facts(pdf, font_files=False, kept=KeptFiles()) == read_pages(layout)
+    assert pdf.with_suffix(FACTS_SUFFIX).is_file()
     # facts kept for other bytes are not taken for these
     pdf.write_bytes(layout.read_bytes() + b"\n% another PDF\n")
     assert kept_facts(pdf, pdf.read_bytes(), KeptFiles()) is None
     pdf.write_bytes(b"not a PDF")
-    assert "pikepdf" in _read_pages(pdf, font_files=False, kept=KeptFiles()).checks
+    assert "pikepdf" in _page_facts(pdf, font_files=False, kept=KeptFiles())

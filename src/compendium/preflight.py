@@ -145,12 +145,9 @@ class PdfReading:
     fonts: list[FontUse] = field(default_factory=list)
     images: list[ImageUse] = field(default_factory=list)
     checks: dict[str, str] = field(default_factory=dict)
-    pages: PagesReading | None = None
-    """What each page draws (`page_facts`): a book's pages are compared with its layouts'."""
 
     def __or__(self, other: PdfReading) -> PdfReading:
-        return PdfReading(self.fonts + other.fonts, self.images + other.images, self.checks | other.checks,
-                          self.pages or other.pages)
+        return PdfReading(self.fonts + other.fonts, self.images + other.images, self.checks | other.checks)
 
 
 def _reading_of(path: Path, reader: str) -> PdfReading:
@@ -179,16 +176,24 @@ def _may_place_pictures(path: Path) -> bool:
     return b"/Image" in path.read_bytes()  # whole: without photographs a layout is a few hundred KiB at most
 
 
-def _read_pages(path: Path, font_files: bool, kept: KeptFiles) -> PdfReading:
-    """What each page draws, as the process that wrote the PDF kept it beside it (`page_facts`); else read by
-    a process of its own, as poppler's readers are (a cache from before the facts were kept, or damaged)."""
-    reading = kept_facts(path, path.read_bytes(), kept)
-    if reading is None:
-        result = _run([sys.executable, "-m", "compendium.page_reading", *(["--font-files"] * font_files), str(path)])
-        if result.returncode != 0:
-            return PdfReading(checks={"pikepdf": result.stderr.strip() or f"exit status {result.returncode}"})
-        reading = facts_from_json(json.loads(result.stdout)["reading"])
-    return PdfReading(pages=reading)
+def _page_facts(path: Path, font_files: bool, kept: KeptFiles) -> PagesReading | str:
+    """What each page draws, as the process that wrote the PDF kept it beside it (`page_facts`), else read
+    by a process of its own, as poppler's readers are (a cache from before the facts were kept, or damaged);
+    what went wrong if the PDF cannot be read."""
+    facts = kept_facts(path, path.read_bytes(), kept)
+    if facts is not None:
+        return facts
+    result = _run([sys.executable, "-m", "compendium.page_reading", *(["--font-files"] * font_files), str(path)])
+    if result.returncode != 0:
+        return result.stderr.strip() or f"exit status {result.returncode}"
+    return facts_from_json(json.loads(result.stdout)["reading"])
+
+
+def _glyph_verdict(facts: PagesReading | str) -> str:
+    """«ok», or each character a page draws as an empty box, for want of a glyph (`page_facts.boxes`)."""
+    if isinstance(facts, str):
+        return facts
+    return "; ".join(f"страница {page}: «{text}» (U+{ord(text[0]):04X})" for page, text in boxes(facts)) or "ok"
 
 
 def _read_structure(path: Path) -> PdfReading:
@@ -199,16 +204,13 @@ def _read_structure(path: Path) -> PdfReading:
 _STRUCTURE_READERS = (["pdfinfo", "-struct"], ["pdfinfo", "-dests"], ["pdfinfo", "-url"])
 """poppler reading what spans a merged book: the whole tag tree, every named destination, every link."""
 
-FACTS_READERS = {"pages": False, "book pages": True}
-"""The readers of what the pages draw, each with whether it reads the embedded fonts: not run here but kept
-beside the PDF by the process that wrote it, so not kept again with the readings."""
 READERS: dict[PdfRole, tuple[str, ...]] = {
-    "practice": ("fonts", "images", "qpdf", "pages"),
-    "part": ("images", "pages"),
+    "practice": ("fonts", "images", "qpdf", "glyphs"),
+    "part": ("images",),
     # qpdf --check reads all of a file's objects at once: 1.2 s and 120 MB for the 38 000 tags of a
     # 250-practice book, growing with it. The book's objects are its layouts', renumbered (the tests run
     # qpdf --check on merged books); poppler reads lazily what the merge made of them.
-    "book": ("fonts", "structure", "book pages"),
+    "book": ("fonts", "structure", "glyphs"),
 }
 """What each kind of PDF is read for. A book's pictures are its layouts', at the pages the book puts them."""
 _READ: dict[str, Callable[[Path], PdfReading]] = {
@@ -251,25 +253,42 @@ class PdfReadings:
         reading = PdfReading()
         for key in self.start(path, role):
             reading |= self.reading[key].result()
-        unlike: list[str] = []
         for part in parts:
-            laid_out = PdfReading()
             for key in self.start(part.pdf, "part"):
-                laid_out |= self.reading[key].result()
-            reading |= PdfReading(images=[replace(image, page=part.pages[image.page - 1])
-                                          for image in laid_out.images if part.pages[image.page - 1]])
-            if reading.pages is not None and laid_out.pages is not None:
-                compared: dict[tuple[str, str], str | None] = {}
-                unlike += [f"страница {page}: {difference}" for own, page in enumerate(part.pages, start=1) if page
-                           for difference in differences(reading.pages, page, laid_out.pages, own, compared)]
-        if reading.pages is not None:
-            drawn_as_boxes = [f"страница {page}: «{text}» (U+{ord(text[0]):04X})"
-                              for page, text in boxes(reading.pages)]
-            reading.checks[NO_BOXES] = "; ".join(drawn_as_boxes) or "ok"
+                images = self.reading[key].result().images
+                reading |= PdfReading(images=[replace(image, page=part.pages[image.page - 1])
+                                              for image in images if part.pages[image.page - 1]])
         if parts:
-            reading.checks[AS_LAID_OUT] = "ok" if not unlike else "; ".join(unlike[:3]) + (
-                f" (и ещё {len(unlike) - 3})" if len(unlike) > 3 else "")
+            reading.checks[AS_LAID_OUT] = self._as_laid_out(path, tuple(parts))
         return reading
+
+    def _as_laid_out(self, book: Path, parts: tuple[PlacedPart, ...]) -> str:
+        """Whether each page of the book draws what its layout's page drew (`page_facts.differences`): «ok»,
+        or the first differences. Kept by the book's bytes and its layouts, which the cache names by what
+        they are made of: a book merged again, or from other layouts, is compared anew."""
+        digest = hashlib.sha256(book.read_bytes())
+        digest.update(repr([(part.pdf.name, part.pages) for part in parts]).encode())
+        name = f"{digest.hexdigest()[:40]}.as-laid-out.json"
+        self.used.add(name)
+        kept = _kept_reading(self.kept.read(self.folder / name, f"сравнение страниц {book.name} с макетами"))
+        if kept is not None:
+            return kept.checks[AS_LAID_OUT]
+        facts = self._facts(book, font_files=True)
+        unlike = [] if not isinstance(facts, str) else [f"книга не читается: {facts}"]
+        for part, laid_out in zip(parts, self.pool.map(lambda part: self._facts(part.pdf), parts), strict=True):
+            if isinstance(laid_out, str) or isinstance(facts, str):
+                unlike += [f"макет {part.pdf.name} не читается: {laid_out}"] if isinstance(laid_out, str) else []
+                continue
+            compared: dict[tuple[str, str], str | None] = {}
+            unlike += [f"страница {page}: {difference}" for own, page in enumerate(part.pages, start=1) if page
+                       for difference in differences(facts, page, laid_out, own, compared)]
+        verdict = "; ".join(unlike[:3]) + (f" (и ещё {len(unlike) - 3})" if len(unlike) > 3 else "") or "ok"
+        self.folder.mkdir(parents=True, exist_ok=True)
+        keep(self.folder / name, json.dumps(asdict(PdfReading(checks={AS_LAID_OUT: verdict}))).encode())
+        return verdict
+
+    def _facts(self, path: Path, font_files: bool = False) -> PagesReading | str:
+        return _page_facts(path, font_files, self.kept)
 
     def forget_the_rest(self) -> None:
         """Keeps only the readings of this build, so the folder does not grow."""
@@ -281,14 +300,15 @@ class PdfReadings:
         self.pool.shutdown(cancel_futures=True)
 
     def _read(self, path: Path, reader: str) -> PdfReading:
-        if reader in FACTS_READERS:
-            return _read_pages(path, FACTS_READERS[reader], self.kept)
         name = f"{hashlib.sha256(path.read_bytes()).hexdigest()[:40]}.{reader}.json"
         self.used.add(name)
         kept = _kept_reading(self.kept.read(self.folder / name, f"показания {reader} о {path.name}"))
         if kept is not None:
             return kept
-        reading = _reading_of(path, reader)
+        if reader == "glyphs":  # from the facts kept beside the PDF, read through this build's kept files
+            reading = PdfReading(checks={NO_BOXES: _glyph_verdict(self._facts(path))})
+        else:
+            reading = _reading_of(path, reader)
         self.folder.mkdir(parents=True, exist_ok=True)
         keep(self.folder / name, json.dumps(asdict(reading)).encode())
         return reading
