@@ -11,7 +11,7 @@ import io
 import json
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict
 from pathlib import Path
 
@@ -92,18 +92,23 @@ def font_facts(font: pikepdf.Object, font_file: bool = False) -> FontFacts:
         if "/ToUnicode" in font else {}
     widths = {glyph: width.decode() for glyph, width in cid_widths(descendant.get("/W", Array())).items()}
     return FontFacts(face, mapped, unicode, widths,
-                     _glyph_count(descendant.get("/FontDescriptor")) if font_file else None)
+                     _glyph_count(descendant.get("/FontDescriptor"), widths) if font_file else None)
 
 
-def _glyph_count(descriptor: pikepdf.Object | None) -> int:
-    """The glyphs of the embedded font file, which must parse; -1 if it does not."""
+def _glyph_count(descriptor: pikepdf.Object | None, used: Iterable[int]) -> int:
+    """The glyphs of the embedded font file, which must parse, and so must the outlines of the glyphs
+    ``used``; -1 if it does not. Only those: a book's whole fonts hold some 700 glyphs each, and parsing them
+    all was most of reading the print book back."""
     file = descriptor.get("/FontFile2") if isinstance(descriptor, Dictionary) else None
     if file is None:
         return -1
     try:
         font = TTFont(io.BytesIO(file.read_bytes()), lazy=True)
-        font["glyf"].ensureDecompiled()  # every glyph, against loca: a broken file fails here
-        return int(font["maxp"].numGlyphs)
+        glyphs, names = font["glyf"], font.getGlyphOrder()
+        for glyph in used:
+            if glyph < len(names):  # one past them is a glyph the font lacks, which the comparison names
+                glyphs[names[glyph]].expand(glyphs)  # parses the outline: a broken one raises
+        return len(names)
     except Exception:  # fontTools raises whatever the bytes make it raise: any failure is a broken font
         return -1
 
