@@ -177,3 +177,24 @@ def test_a_permission_refused_outside_the_output_folder_is_not_taken_for_the_out
     monkeypatch.setattr(pipeline, "load_collection", unreadable_layout)
     with pytest.raises(PermissionError):
         build(edition_copy, project, output_root=tmp_path / "out")
+
+
+@pytest.mark.parametrize("code", [errno.ENOSPC, errno.EROFS, errno.EACCES])
+def test_a_drafts_edits_that_the_records_folder_cannot_take_are_one_message(edition_copy: Path, code: int,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    from compendium.errors import DiskProblem
+    from compendium.import_docx import FileEdit
+
+    record = edition_copy / PRACTICE
+    before = record.read_bytes()
+
+    def refused(*_: object, **__: object) -> None:
+        raise OSError(code, os.strerror(code), str(record.parent / ".anuchinsky-beekeeping.yaml.part"))
+
+    monkeypatch.setattr(write.tempfile, "mkstemp", refused)
+    text = before.decode()
+    with pytest.raises(DiskProblem) as problem:
+        pipeline.write_sources([FileEdit(record, text, text.replace("Анучинский", "Анучинский-2", 1))])
+    assert str(problem.value).startswith("правки из черновика не записаны")
+    assert "practices/" in str(problem.value) and str(problem.value).endswith("Записи остались как были.")
+    assert record.read_bytes() == before

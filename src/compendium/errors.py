@@ -69,6 +69,18 @@ class DiskProblem(CompendiumError):
                     "или укажите другую папку через --output")
         return cls(f"{what}. Прежние результаты сборки остались как были.")
 
+    @classmethod
+    def of_records(cls, error: OSError, folder: Path) -> DiskProblem:
+        """The message for ``error`` (one of `FAULTS`), raised writing a draft's edits into the records."""
+        shown = f"{display_path(folder)}/"
+        if error.errno in (errno.ENOSPC, errno.EDQUOT):
+            what = f"на диске с {shown} не осталось места (или кончилась квота): освободите место"
+        elif error.errno == errno.EROFS:
+            what = f"папка {shown} только для чтения: скопируйте издание туда, где его можно менять"
+        else:
+            what = f"нет прав на запись в {shown}: дайте их пользователю, от имени которого идёт импорт"
+        return cls(f"правки из черновика не записаны, {what}. Записи остались как были.")
+
 
 def display_path(path: Path) -> Path:
     """Shortens a path to be relative to the working directory when it lies inside it."""

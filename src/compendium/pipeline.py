@@ -294,5 +294,12 @@ def import_draft(draft_path: Path, paths: ProjectPaths, edition_dir: Path | None
 
 
 def write_sources(edits: list[FileEdit]) -> None:
-    """Replaces the edited record files, all at once."""
-    write_files({edit.path: edit.after.encode("utf-8") for edit in edits})
+    """Replaces the edited record files, all at once; a folder that cannot take them is one message."""
+    try:
+        write_files({edit.path: edit.after.encode("utf-8") for edit in edits})
+    except OSError as error:
+        if error.errno not in DiskProblem.FAULTS:
+            raise
+        written = error.filename2 or error.filename
+        folder = Path(os.fsdecode(written)).parent if written is not None else edits[0].path.parent
+        raise DiskProblem.of_records(error, folder) from error
