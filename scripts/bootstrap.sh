@@ -8,8 +8,10 @@ cd "$(dirname "$0")/.."
 SYSTEM_PACKAGES=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 libfontconfig1 poppler-utils qpdf)
 # The tests open the Word draft in a real client: LibreOffice Writer, headless (about 100 MB to download);
 # and every PDF in readers that share no code with poppler or qpdf: MuPDF and Ghostscript (and pdf.js, below).
+# python3-uno lets Debian's own Python (/usr/bin/python3, not the venv's) drive Writer as a person edits:
+# tests/clients/libreoffice_edit.py runs under it.
 if [[ ${1:-} == --test ]]; then
-  SYSTEM_PACKAGES+=(libreoffice-writer-nogui mupdf-tools ghostscript)
+  SYSTEM_PACKAGES+=(libreoffice-writer-nogui python3-uno mupdf-tools ghostscript)
 fi
 missing=()
 for package in "${SYSTEM_PACKAGES[@]}"; do
