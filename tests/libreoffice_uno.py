@@ -63,8 +63,8 @@ class Writer:
             self.process.wait()
 
 
-@pytest.fixture(scope="module")
-def writer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Writer]:
+def running_writer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Writer]:
+    """A Writer for a module's tests, closed after them: ``yield from`` it in a module-scoped fixture."""
     office = Writer(LibreOffice(tmp_path_factory.mktemp("writer")))
     yield office
     office.close()

@@ -153,7 +153,7 @@ def main():
         for round_job in job["rounds"]:
             run_round(context, desktop, round_job)
     except Exception as error:  # reported to the test, which names the round and the edit
-        print(json.dumps({"ok": False, "error": f"{type(error).__name__}: {error}"}))
+        print(json.dumps({"ok": False, "error": f"{type(error).__name__}: {error}"}, ensure_ascii=False))
         return
     print(json.dumps({"ok": True}))
 
