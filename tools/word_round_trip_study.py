@@ -56,6 +56,15 @@ def mark_range(document, field) -> None:
     bookmark(field[-1], "cf_F", 10, "End")
 
 
+def mark_late_range(document, field) -> None:
+    """One bookmark from the end of the field's first paragraph (after its text) to the end of its last."""
+    start = OxmlElement("w:bookmarkStart")
+    start.set(qn("w:id"), "10")
+    start.set(qn("w:name"), "cf_F")
+    field[0]._p.append(start)
+    bookmark(field[-1], "cf_F", 10, "End")
+
+
 def mark_body_range(document, field) -> None:
     """One bookmark whose start and end stand between paragraphs, in the body."""
     start, end = OxmlElement("w:bookmarkStart"), OxmlElement("w:bookmarkEnd")
@@ -139,7 +148,8 @@ def mark_rsid(document, field) -> None:
 
 
 MECHANISMS = {
-    "bookmark range (as today)": mark_range, "bookmark range, body-level": mark_body_range,
+    "bookmark range (as today)": mark_range, "bookmark range from the first paragraph's end": mark_late_range,
+    "bookmark range, body-level": mark_body_range,
     "bookmark per paragraph": mark_each, "block content control": mark_block_sdt,
     "run content control per paragraph": mark_run_sdt, "w14:paraId": mark_para_id, "hidden run (w:vanish)": mark_vanish,
     "paragraph style per field": mark_style, "w:rsid attributes": mark_rsid,
