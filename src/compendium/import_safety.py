@@ -98,12 +98,11 @@ def _shrinking(now: Sequence[Shown], new: Sequence[Shown]) -> Iterator[str]:
 def _drifting(key: str, now: Sequence[Shown], new: Sequence[Shown],
               elsewhere: Mapping[str, tuple[str | None, str]]) -> Iterator[str]:
     kept = {_said(paragraph) for paragraph in new}
-    for paragraph in now:
-        text = _said(paragraph)
-        host, where = elsewhere.get(text, (key, ""))
-        if text not in kept and host != key:
-            yield (f"абзац «{_short(text)}» пропал из поля, но есть в черновике {where} "
-                   "(похоже, редактор потерял закладку поля: верните абзац на место)")
+    drifted = [text for text in map(_said, now) if text not in kept and elsewhere.get(text, (key, ""))[0] != key]
+    if drifted:  # the first is named; a lost anchor moves them all to the same place
+        more = f" (и ещё абзацев поля там же или в другом месте: {len(drifted) - 1})" if len(drifted) > 1 else ""
+        yield (f"абзац «{_short(drifted[0])}» пропал из поля, но есть в черновике {elsewhere[drifted[0]][1]}{more}; "
+               "похоже, редактор потерял закладку поля: верните абзац на место")
 
 
 def _paragraphs_by_field(draft: Draft) -> dict[str, list[Shown]]:
