@@ -120,12 +120,17 @@ def watch_command(edition_dir: Path, profiles: tuple[str, ...], output_root: Pat
 @click.option("--edition", "edition_dir", type=click.Path(path_type=Path, file_okay=False),
               help="Edition folder to update (default: the one the draft was made from).")
 @click.option("--dry-run", is_flag=True, help="Show the changes as a diff and write nothing.")
-@click.option("--force", is_flag=True, help="Take the draft's text even where the records changed since.")
+@click.option("--force", is_flag=True,
+              help="Import despite each refusal, saying in a note what it overrode: take the draft's text where the "
+                   "records changed since, take a draft made from another edition, and take a field that would "
+                   "shrink by more than half or lose a paragraph the draft shows elsewhere.")
 def import_docx(draft: Path, edition_dir: Path | None, dry_run: bool, force: bool) -> None:
     """Brings staff edits from a Word draft back into the records, field by field.
 
     Untouched lines of the records stay as they are, comments included. A field changed both in
-    the records and in the draft since it was made is a conflict: nothing is written.
+    the records and in the draft since it was made is a conflict: nothing is written. Nor is it for a
+    draft of another edition, or when a field would shrink by more than half or lose a paragraph that
+    the draft shows elsewhere (a word processor that lost the field's anchor); --force overrides each.
     Example: compendium import-docx build/2022-2023/draft-2022-2023.docx --dry-run
     """
     with _problems_reported():

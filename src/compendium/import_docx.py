@@ -36,7 +36,7 @@ from .errors import CompendiumError, Problem, SourceProblems, display_path
 from .load import read_yaml
 from .markdown_write import merge_prose, to_markdown
 from .model import Collection
-from .render_docx import EDITION_PROPERTY, SOURCES_PROPERTY
+from .render_docx import EDITION_PROPERTY, EDITION_TITLE_PROPERTY, EDITION_YEARS_PROPERTY, SOURCES_PROPERTY
 from .source_edit import edit_yaml
 
 W_P, W_R, W_BOOKMARK = qn("w:p"), qn("w:r"), qn("w:bookmarkStart")
@@ -63,6 +63,10 @@ class Draft:
     edition: str | None
     sources: str | None
     segments: tuple[Segment, ...]
+    title: str | None = None
+    """The edition's title when the draft was made; drafts made before it was recorded have none."""
+    years: str | None = None
+    """The edition's years, space-separated («2022 2023»); None in older drafts."""
 
 
 @dataclass(frozen=True)
@@ -115,7 +119,8 @@ def read_draft(path: Path) -> Draft:
     if not any(segment.kind == "field" for segment in segments):
         raise CompendiumError(f"{display_path(path)}: holds no fields of a compendium draft; import a .docx that "
                               "`compendium build` wrote (it may have been edited and re-saved since)")
-    return Draft(properties.get(EDITION_PROPERTY), properties.get(SOURCES_PROPERTY), tuple(segments))
+    return Draft(properties.get(EDITION_PROPERTY), properties.get(SOURCES_PROPERTY), tuple(segments),
+                 properties.get(EDITION_TITLE_PROPERTY), properties.get(EDITION_YEARS_PROPERTY))
 
 
 def _custom_properties(document: Any) -> dict[str, str]:
@@ -324,6 +329,9 @@ def plan_import(draft: Draft, collection: Collection, force: bool = False) -> Im
             conflicts.append(_problem(draft_field, "changed both in the records and in the draft since the draft "
                                       "was made; merge by hand, or import with --force to take the draft's text"))
             continue
+        if in_sources != exported:
+            notes.append(f"{draft_field.name}: изменено и в записях, и в черновике; взят текст черновика, "
+                         "как велит --force")
         try:
             changes.append(FieldChange(draft_field, new_value(draft_field, paragraphs)))
         except ValueError as error:

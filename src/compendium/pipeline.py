@@ -11,7 +11,7 @@ import os
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import closing, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -22,6 +22,7 @@ from .draft_fields import sources_digest
 from .errors import CompendiumError, DiskProblem, SourceProblems, display_path
 from .geography_map import MapRecords, draw_geography_map
 from .import_docx import FileEdit, ImportPlan, check_edits, file_edits, plan_import, read_draft
+from .import_safety import refuse_another_edition, refuse_losses
 from .layout_cache import INPUTS_FILE, DrawingCache
 from .load import load_edition
 from .model import Collection, Edition
@@ -273,6 +274,9 @@ class DraftImport:
 def import_draft(draft_path: Path, paths: ProjectPaths, edition_dir: Path | None, force: bool) -> DraftImport:
     """Reads an edited Word draft and works out the record edits; nothing is written here.
 
+    A draft of another edition is refused, and so is a plan that would lose text (see import_safety),
+    unless ``force``, which also takes the draft's text where the records changed since.
+
     The edits are checked by loading the edition with them applied, in a scratch copy.
     """
     log.info("Step 1 - Reading the draft %s", draft_path)
@@ -283,8 +287,12 @@ def import_draft(draft_path: Path, paths: ProjectPaths, edition_dir: Path | None
                               "give it with --edition")
     log.info("Step 2 - Loading the records of %s", edition)
     collection = load_collection(edition, paths)
+    overridden = refuse_another_edition(draft, draft_path, collection, force)
     log.info("Step 3 - Comparing fields")
-    plan = plan_import(draft, collection, force)
+    # the safety check runs on the plan, before anything is written and in a dry run too
+    plan = refuse_losses(plan_import(draft, collection, force), draft, collection, force)
+    if overridden:
+        plan = replace(plan, notes=(overridden, *plan.notes))
     if plan.conflicts or plan.problems:
         return DraftImport(plan, [])
     edits = file_edits(plan)

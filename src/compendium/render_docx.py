@@ -47,6 +47,9 @@ CUSTOM_PROPERTIES_TYPE = "application/vnd.openxmlformats-officedocument.custom-p
 CUSTOM_PROPERTIES_FORMAT = "{D5CDD505-2E9C-101B-9397-08002B2CF9AE}"
 EDITION_PROPERTY = "compendium.edition"
 SOURCES_PROPERTY = "compendium.sources"
+EDITION_TITLE_PROPERTY = "compendium.edition.title"
+EDITION_YEARS_PROPERTY = "compendium.edition.years"
+"""The edition's title and years, so that an import can name the edition a draft comes from and refuse another's."""
 
 BULLET_STYLES = ("ListBullet", "ListBullet2", "ListBullet3")
 NUMBER_STYLES = ("ListNumber", "ListNumber2", "ListNumber3")
@@ -572,7 +575,9 @@ def _properties(document: Document, book: Book, collection: Collection, paths: P
         edition = collection.directory.resolve().relative_to(paths.root.resolve()).as_posix()
     except ValueError:
         edition = collection.directory.resolve().as_posix()
-    _custom_properties(document, {EDITION_PROPERTY: edition, SOURCES_PROPERTY: source_digest})
+    _custom_properties(document, {EDITION_PROPERTY: edition, SOURCES_PROPERTY: source_digest,
+                                  EDITION_TITLE_PROPERTY: book.edition.title,
+                                  EDITION_YEARS_PROPERTY: " ".join(map(str, book.edition.years))})
 
 
 def _custom_properties(document: Document, values: Mapping[str, str]) -> None:
