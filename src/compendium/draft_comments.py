@@ -4,7 +4,9 @@ A comment is placed by the paragraph its range starts in: the import knows which
 belongs to, and the field knows its record's file and line. A comment on generated text (a heading, a
 caption the build writes) is placed by the nearest field before it, and says so. Written for python-docx
 1.2, whose `Document.comments` reads word/comments.xml; the anchors and the replies (Word's
-commentsExtended part) are read from the XML, as python-docx has no API for them.
+commentsExtended part) are read from the XML, as python-docx has no API for them. LibreOffice 7.4 keeps
+comments, their authors, dates and ranges on saving a .docx, but writes no commentsExtended part: an answer
+it saved comes back as a comment of its own.
 """
 
 from __future__ import annotations
@@ -177,7 +179,7 @@ def _reply_parents(document: Any) -> dict[str, str]:
 
 def _short(text: str) -> str:
     text = " ".join(text.split())
-    return text if len(text) <= EXCERPT_LIMIT else text[: EXCERPT_LIMIT - 1] + "…"
+    return text if len(text) <= EXCERPT_LIMIT else text[: EXCERPT_LIMIT - 1].rstrip() + "…"
 
 
 def comments_summary(count: int) -> str:
