@@ -12,13 +12,14 @@ from docx.oxml.ns import qn
 from docx.text.paragraph import Paragraph
 
 from compendium.cli import main
-from compendium.draft_comments import COMMENTS_EXTENDED, W14_PARA_ID
 from compendium.draft_fields import draft_fields
 from compendium.pipeline import load_collection
 
 from .test_docx_round_trip import PRACTICE, Draft, export_draft, snapshot
 
 W15_NAMESPACE = "http://schemas.microsoft.com/office/word/2012/wordml"
+W14_PARA_ID = "{http://schemas.microsoft.com/office/word/2010/wordml}paraId"
+COMMENTS_EXTENDED = "http://schemas.microsoft.com/office/2011/relationships/commentsExtended"
 COMMENTS_EXTENDED_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.commentsExtended+xml"
 
 
