@@ -12,10 +12,11 @@ from pathlib import Path
 import click
 
 from . import progress
+from .draft_comments import comments_summary
 from .errors import CompendiumError, SourceProblems, display_path
 from .paths import ProjectPaths
 from .pipeline import build as build_edition
-from .pipeline import import_draft, load_collection, write_sources
+from .pipeline import import_draft, load_collection, write_comments, write_sources
 from .profiles import PROFILES
 from .schema import write_schemas
 from .watch import watch, watched_folders
@@ -124,23 +125,36 @@ def watch_command(edition_dir: Path, profiles: tuple[str, ...], output_root: Pat
               help="Import despite each refusal, saying in a note what it overrode: take the draft's text where the "
                    "records changed since, take a draft made from another edition, and take a field that would "
                    "shrink by more than half or lose a paragraph the draft shows elsewhere.")
-def import_docx(draft: Path, edition_dir: Path | None, dry_run: bool, force: bool) -> None:
+@click.option("--comments", "comments_file", type=click.Path(path_type=Path, dir_okay=False),
+              help="Also write the reviewers' comments, grouped by record file, to this Markdown file for the "
+                   "organisers (written with --dry-run too).")
+def import_docx(draft: Path, edition_dir: Path | None, dry_run: bool, force: bool, comments_file: Path | None
+                ) -> None:
     """Brings staff edits from a Word draft back into the records, field by field.
 
     Untouched lines of the records stay as they are, comments included. A field changed both in
     the records and in the draft since it was made is a conflict: nothing is written. Nor is it for a
     draft of another edition, or when a field would shrink by more than half or lose a paragraph that
     the draft shows elsewhere (a word processor that lost the field's anchor); --force overrides each.
-    Example: compendium import-docx build/2022-2023/draft-2022-2023.docx --dry-run
+    Reviewers' comments in the draft are printed as notes, each with its author and its field's file:line.
+    Example: compendium import-docx build/2022-2023/draft-2022-2023.docx --dry-run --comments comments.md
     """
     with _problems_reported():
         result = import_draft(draft, ProjectPaths.locate(), edition_dir, force)
         for note in result.plan.notes:
             click.echo(f"note: {note}", err=True)
+        for comment in result.plan.comments:
+            click.echo(f"note: {comment.message()}", err=True)
+        if comments_file is not None:
+            write_comments(result.plan.comments, comments_file, draft.name)
+            click.echo(f"комментарии для организаторов ({len(result.plan.comments)}) записаны в "
+                       f"{display_path(comments_file)}")
         if result.plan.conflicts or result.plan.problems:
             raise SourceProblems(list(result.plan.conflicts + result.plan.problems))
         if not result.edits:
-            click.echo("no changes: the records already say what the draft says")
+            count = len(result.plan.comments)
+            click.echo("no changes: the records already say what the draft says"
+                       + (f"; {comments_summary(count)}" if count else ""))
             return
         for change in result.plan.changes:
             click.echo(f"{'would change' if dry_run else 'changed'}: {change.field.name}")

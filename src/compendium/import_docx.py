@@ -9,6 +9,7 @@ staff make lists with the toolbar as often as with styles.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import shutil
 import tempfile
@@ -22,6 +23,7 @@ from docx.opc.constants import RELATIONSHIP_TYPE
 from docx.oxml.ns import qn
 from lxml import etree
 
+from .draft_comments import CommentNote, DraftComment, body_paragraphs, read_comments
 from .draft_fields import (
     FIELD_PREFIX,
     FIXED_PREFIX,
@@ -67,6 +69,8 @@ class Draft:
     """The edition's title when the draft was made; drafts made before it was recorded have none."""
     years: str | None = None
     """The edition's years, space-separated («2022 2023»); None in older drafts."""
+    comments: tuple[DraftComment, ...] = ()
+    """Reviewers' comments, each with the segment it is on."""
 
 
 @dataclass(frozen=True)
@@ -84,6 +88,8 @@ class ImportPlan:
     problems: tuple[Problem, ...]
     notes: tuple[str, ...]
     sources_changed: bool
+    comments: tuple[CommentNote, ...] = ()
+    """Reviewers' comments, placed at the fields they are on: notes, never edits."""
 
 
 # ---- reading the draft
@@ -98,6 +104,7 @@ def read_draft(path: Path) -> Draft:
     properties = _custom_properties(document)
     formats = _ListFormats(document)
     segments: list[Segment] = []
+    placed: dict[Any, tuple[int, bool]] = {}  # paragraph → its segment, and whether it is part of it
     for paragraph, bookmarks in _paragraphs(document.element.body):
         shown = Shown(*formats.kind_and_level(paragraph), tuple(_runs(paragraph)))
         fields = list(dict.fromkeys(name for name in bookmarks if name.startswith(FIELD_PREFIX)))
@@ -116,11 +123,33 @@ def read_draft(path: Path) -> Draft:
         elif shown.text:
             after = segments[-1].paragraphs[0].text if segments and segments[-1].paragraphs else ""
             segments.append(Segment("stray", "", [shown], after))
+        holder = next((index for index in range(len(segments) - 1, -1, -1) if segments[index].paragraphs), None)
+        if holder is not None:  # "joined" segments after it hold no paragraphs
+            placed[paragraph] = (holder, segments[holder].paragraphs[-1] is shown)
     if not any(segment.kind == "field" for segment in segments):
         raise CompendiumError(f"{display_path(path)}: holds no fields of a compendium draft; import a .docx that "
                               "`compendium build` wrote (it may have been edited and re-saved since)")
+    comments = _comments_placed(document, placed)
     return Draft(properties.get(EDITION_PROPERTY), properties.get(SOURCES_PROPERTY), tuple(segments),
-                 properties.get(EDITION_TITLE_PROPERTY), properties.get(EDITION_YEARS_PROPERTY))
+                 properties.get(EDITION_TITLE_PROPERTY), properties.get(EDITION_YEARS_PROPERTY), comments)
+
+
+def _comments_placed(document: Any, placed: dict[Any, tuple[int, bool]]) -> tuple[DraftComment, ...]:
+    """The draft's comments, each with the segment of its paragraph, or of the nearest placed one before it
+    (a paragraph of the contents, or an empty one after a generated paragraph)."""
+    paragraphs = body_paragraphs(document.element.body)
+    comments = []
+    for comment in read_comments(document, paragraphs):
+        position = comment.paragraph
+        segment, in_segment = None, False
+        while position is not None and position >= 0:
+            if paragraphs[position] in placed:
+                segment, exact = placed[paragraphs[position]]
+                in_segment = exact and position == comment.paragraph
+                break
+            position -= 1
+        comments.append(dataclasses.replace(comment, segment=segment, in_segment=in_segment))
+    return tuple(comments)
 
 
 def _custom_properties(document: Any) -> dict[str, str]:
@@ -340,7 +369,46 @@ def plan_import(draft: Draft, collection: Collection, force: bool = False) -> Im
     notes.extend(f"{f.name}: not in the draft (deleted there, or added to the records later); left as it is"
                  for f in missing)
     return ImportPlan(tuple(changes), tuple(conflicts), tuple(problems), tuple(notes),
-                      sources_changed=draft.sources != sources_digest(collection.directory))
+                      sources_changed=draft.sources != sources_digest(collection.directory),
+                      comments=place_comments(draft, fields))
+
+
+def place_comments(draft: Draft, fields: dict[str, DraftField]) -> tuple[CommentNote, ...]:
+    """Each comment at its field's record file and line; one on generated text at the nearest field before it."""
+    lines: dict[str, int] = {}
+    notes = []
+    replied = {comment.number: comment.author or "без автора" for comment in draft.comments}
+    for comment in draft.comments:
+        segment = draft.segments[comment.segment] if comment.segment is not None else None
+        on_field = segment is not None and segment.kind == "field" and comment.in_segment
+        context = "" if on_field or segment is None or not comment.in_segment else _preview(segment.paragraphs)
+        nearest = _field_before(draft, comment.segment, fields)
+        if nearest is None:
+            notes.append(CommentNote(comment, None, 0, "", False, context or comment.excerpt,
+                                     replied.get(comment.reply_to or "", "")))
+            continue
+        if nearest.key not in lines:
+            source, _ = read_yaml(nearest.file)
+            lines[nearest.key] = source.line_of(nearest.path) if source else 0
+        notes.append(CommentNote(comment, nearest.relative, lines[nearest.key], nearest.name.split(": ", 1)[1],
+                                 on_field and nearest is _segment_field(segment, fields), context or comment.excerpt,
+                                 replied.get(comment.reply_to or "", "")))
+    return tuple(notes)
+
+
+def _field_before(draft: Draft, index: int | None, fields: dict[str, DraftField]) -> DraftField | None:
+    """The field of segment ``index``, or of the nearest field segment before it."""
+    for segment in reversed(draft.segments[: index + 1] if index is not None else ()):
+        found = _segment_field(segment, fields)
+        if found is not None:
+            return found
+    return None
+
+
+def _segment_field(segment: Segment | None, fields: dict[str, DraftField]) -> DraftField | None:
+    if segment is None or segment.kind != "field":
+        return None
+    return fields.get(_field_bookmark(segment.bookmark)[0])
 
 
 def _field_bookmark(name: str) -> tuple[str, str]:

@@ -18,6 +18,7 @@ from pathlib import Path
 from .book import Book
 from .cache_files import KeptFiles
 from .characters import font_coverage
+from .draft_comments import CommentNote, comments_markdown
 from .draft_fields import sources_digest
 from .errors import CompendiumError, DiskProblem, SourceProblems, display_path
 from .geography_map import MapRecords, draw_geography_map
@@ -43,7 +44,7 @@ from .render_docx import render_docx
 from .subjects import load_subjects
 from .validate import build_collection
 from .versions import check_versions
-from .write import OutputLock, StagedOutputs, write_files
+from .write import OutputLock, StagedOutputs, replace_file, write_files
 
 log = logging.getLogger("compendium")
 
@@ -311,3 +312,12 @@ def write_sources(edits: list[FileEdit]) -> None:
         written = error.filename2 or error.filename
         folder = Path(os.fsdecode(written)).parent if written is not None else edits[0].path.parent
         raise DiskProblem.of_records(error, folder) from error
+
+
+def write_comments(notes: Sequence[CommentNote], target: Path, draft_name: str) -> None:
+    """Writes a draft's comments out for the organisers (Markdown: readable as it is, and grouped by record)."""
+    try:
+        replace_file(target, comments_markdown(notes, draft_name).encode("utf-8"))
+    except OSError as error:
+        raise CompendiumError(f"{display_path(target)}: комментарии не записаны ({error.strerror}); "
+                              "укажите в --comments другой файл") from None
