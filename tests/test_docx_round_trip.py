@@ -336,3 +336,38 @@ def test_a_word_file_that_is_not_a_draft_is_refused(tmp_path, edition_copy):
     not_docx.write_text("просто текст")
     result = CliRunner().invoke(main, ["import-docx", str(not_docx), "--edition", str(edition_copy)])
     assert result.exit_code == 2 and "cannot be read as a Word document" in result.output
+
+
+def test_the_first_item_moved_down_with_its_bookmark_keeps_every_item(edition_copy, project, draft_path, fields):
+    # as python-docx moves an element (and Word's drag and drop a paragraph): the first item, with its own
+    # bookmark, below the second. With one bookmark for the whole field, the item that became first fell
+    # outside it and was dropped from the record with only a note.
+    actions = fields[f"{PRACTICE}: actions"]
+    draft = Draft(draft_path)
+    first = draft.field_paragraph(actions.key)
+    second = draft.next_paragraph(first)
+    second._p.addnext(first._p)
+    draft.save()
+    result = import_draft(draft_path, project, edition_copy, force=False)
+    assert not result.plan.notes and not result.plan.problems
+    assert [change.field.name for change in result.plan.changes] == [actions.name]
+    write_sources(result.edits)
+    items = [line for line in (edition_copy / PRACTICE).read_text(encoding="utf-8").split("actions: |\n")[1]
+             .split("\n\n")[0].splitlines()]
+    assert [item[4:19] for item in items] == ["Участие в съезд", "Заседания АРООП", "Создание агрокл",
+                                              "Проведение меро"]
+
+
+def test_a_paragraph_whose_bookmark_a_second_save_lost_still_belongs_to_its_field(edition_copy, project,
+                                                                                   draft_path, fields):
+    # every paragraph carries its field's bookmark: one that lost it (Enter in Word, a paste from outside)
+    # between two of its field's own is the field's
+    content = fields[f"{PRACTICE}: prerequisites"]
+    draft = Draft(draft_path)
+    first = draft.field_paragraph(content.key)
+    second = draft.next_paragraph(first)
+    for mark in second._p.findall(qn("w:bookmarkStart")) + second._p.findall(qn("w:bookmarkEnd")):
+        second._p.remove(mark)
+    draft.save()
+    result = import_draft(draft_path, project, edition_copy, force=False)
+    assert not result.plan.changes and not result.plan.notes and not result.plan.problems

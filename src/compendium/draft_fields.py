@@ -25,6 +25,7 @@ FieldKind = Literal["line", "rich", "prose", "lines", "count"]
 ParagraphKind = Literal["paragraph", "bullet", "number", "continued"]
 
 FIELD_PREFIX = "cf_"
+_FIELD_BOOKMARK = re.compile(rf"{FIELD_PREFIX}[0-9a-f]{{12}}_[0-9a-f]{{10}}")
 FIXED_PREFIX = "cx_"
 BOLD_ON, BOLD_OFF = "\x02", "\x03"
 
@@ -106,6 +107,19 @@ class DraftField:
     def bookmark(self) -> str:
         """The anchor the exporter writes: the field's key and a fingerprint of what it shows."""
         return f"{FIELD_PREFIX}{self.key}_{fingerprint(self.kind, self.shown)}"
+
+
+def paragraph_bookmark(field_bookmark: str, number: int) -> str:
+    """The bookmark of a field's paragraph ``number`` (from 1): the field's own on the first, the field's with
+    the number on the others, so that every paragraph names its field wherever staff move it."""
+    return field_bookmark if number == 1 else f"{field_bookmark}_{number}"
+
+
+def field_of_bookmark(name: str) -> str | None:
+    """The field's bookmark that a paragraph's bookmark names: its own, a paragraph's of it (``…_2``), or one
+    that Writer renamed on a paste (``…_Copy_1``); None for any other bookmark."""
+    found = _FIELD_BOOKMARK.match(name)
+    return found[0] if found else None
 
 
 def fingerprint(kind: FieldKind, shown: Sequence[Shown]) -> str:

@@ -25,12 +25,12 @@ from lxml import etree
 
 from .draft_comments import CommentNote, DraftComment, body_paragraphs, read_comments
 from .draft_fields import (
-    FIELD_PREFIX,
     FIXED_PREFIX,
     DraftField,
     ParagraphKind,
     Shown,
     draft_fields,
+    field_of_bookmark,
     fingerprint,
     sources_digest,
 )
@@ -105,15 +105,19 @@ def read_draft(path: Path) -> Draft:
     formats = _ListFormats(document)
     segments: list[Segment] = []
     placed: dict[Any, tuple[int, bool]] = {}  # paragraph → its segment, and whether it is part of it
+    opened: set[str] = set()  # the fields whose paragraphs began a segment
     for paragraph, bookmarks in _paragraphs(document.element.body):
         shown = Shown(*formats.kind_and_level(paragraph), tuple(_runs(paragraph)))
-        fields = list(dict.fromkeys(name for name in bookmarks if name.startswith(FIELD_PREFIX)))
+        fields = list(dict.fromkeys(field for name in bookmarks if (field := field_of_bookmark(name))))
         fixed = [name for name in bookmarks if name.startswith(FIXED_PREFIX)]
-        if fields and segments and segments[-1].kind == "field" and segments[-1].bookmark == fields[0]:
-            # LibreOffice repeats a field's bookmark at each of its paragraphs on re-save
+        if fields and segments and segments[-1].kind == "field" and (
+                segments[-1].bookmark == fields[0] or (fields[0] in opened and len(fields) == 1)):
+            # the field's next paragraph, by its own bookmark; or a paragraph of a field before, moved into this
+            # one, which takes it (the import's safety check names what left the other field)
             segments[-1].paragraphs.append(shown)
             segments.extend(Segment("joined", name) for name in fields[1:])
         elif fields:
+            opened.add(fields[0])
             segments.append(Segment("field", fields[0], [shown]))
             segments.extend(Segment("joined", name) for name in fields[1:])
         elif fixed:

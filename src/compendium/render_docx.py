@@ -37,7 +37,7 @@ from docx.text.paragraph import Paragraph
 from lxml import etree
 
 from .book import Book, award_label, result_groups
-from .draft_fields import DraftField, Shown, draft_fields, fixed_bookmark
+from .draft_fields import DraftField, Shown, draft_fields, fixed_bookmark, paragraph_bookmark
 from .model import Collection, Figure, Practice, ResultText, Statement
 from .paths import ProjectPaths
 from .typography import typeset, typeset_runs
@@ -165,15 +165,17 @@ class DraftWriter:
 
     def field(self, relative: str, path: tuple[str | int, ...], style_id: str, container: _Cell | None = None,
               heading: tuple[int, int | None] | None = None) -> list[Paragraph]:
-        """An editable value: its paragraphs, the first one carrying the field's bookmark."""
+        """An editable value: its paragraphs, each carrying a bookmark of its own, the field's name and, past the
+        first, its number (`draft_fields.paragraph_bookmark`). A bookmark spanning paragraphs does not survive
+        LibreOffice: saved twice, it keeps only the last paragraph (docs/word-round-trip.md)."""
         field = self.fields_by_place[(relative, path)]
         paragraphs = [
             self._shown_paragraph(shown, style_id, container, field.kind in ("prose", "lines"))
             for shown in field.shown
         ]
         self._restart_numbering(paragraphs, field.shown)
-        bookmark_id = self._bookmark(paragraphs[0], field.bookmark)
-        self._close_bookmark(paragraphs[-1], bookmark_id)
+        for number, paragraph in enumerate(paragraphs, start=1):
+            self._close_bookmark(paragraph, self._bookmark(paragraph, paragraph_bookmark(field.bookmark, number)))
         if heading:
             self._remember_heading(heading[0], paragraphs[0], heading[1])
         return paragraphs
