@@ -371,3 +371,28 @@ def test_a_paragraph_whose_bookmark_a_second_save_lost_still_belongs_to_its_fiel
     draft.save()
     result = import_draft(draft_path, project, edition_copy, force=False)
     assert not result.plan.changes and not result.plan.notes and not result.plan.problems
+
+
+@pytest.mark.parametrize(("record", "edit", "expected"), [
+    # the draft showed «—», no-break spaces, «ёлочки» and grouped digits: untouched, the records' characters stay
+    ("Союз - это 10000 членов и \"Клуб\" в т.ч.", ("это", "всего"), "Союз - всего 10000 членов и \"Клуб\" в т.ч."),
+    ("- пункт - один с \"цитатой\"", ("один", "**важный** один"), "- пункт - **важный** один с \"цитатой\""),
+    ("Было 2 - 3 раза , и всё", ("раза", "дня"), "Было 2 - 3 дня, и всё"),  # the space went with the word
+    # an edit that cuts into what the typography changed takes the draft's characters there
+    ("Слово - дело", (" — дело", ", и дело"), "Слово, и дело"),
+], ids=["words", "bold-list-item", "dropped-space", "edit-across-a-dash"])
+def test_an_edited_paragraph_changes_only_the_edited_words(record, edit, expected):
+    from compendium.draft_fields import shown_of_value
+    from compendium.typography import typeset_runs
+
+    source = record + "\n"
+    before = shown_of_value("prose", parse_prose(source))
+    shown_text = "".join(typeset_runs([text for text, _ in before[0].runs])).replace("\u00a0", " ")
+    old, new = edit
+    assert old in shown_text, shown_text
+    edited_text = shown_text.replace(old, new.replace("**", ""), 1)
+    bold = new.split("**")[1] if "**" in new else None
+    runs = ((edited_text, False),) if bold is None else tuple(
+        (part, index % 2 == 1) for index, part in enumerate(edited_text.partition(bold)) if part)
+    draft = [Shown(before[0].kind, before[0].level, runs)]
+    assert merge_prose(source, before, draft) == expected + "\n"

@@ -62,9 +62,6 @@ def test_one_save_with_one_typed_edit_changes_only_that_paragraph(writer: Writer
     assert added.startswith(f"+  {CONTENT_START}") and "в одно сообщество" in added
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "issue 25, item 2: an edited paragraph comes back typeset: the untouched ' - ' after the edited word "
-    "is written back as ' — ', so the diff is not minimal"))
 def test_one_save_with_one_typed_edit_imports_exactly_that_edit(writer: Writer, edition_copy, project,
                                                                 draft_path, tmp_path):
     assert type_one_edit(writer, draft_path, project, edition_copy, tmp_path) == {PRACTICE: [
