@@ -396,3 +396,22 @@ def test_an_edited_paragraph_changes_only_the_edited_words(record, edit, expecte
         (part, index % 2 == 1) for index, part in enumerate(edited_text.partition(bold)) if part)
     draft = [Shown(before[0].kind, before[0].level, runs)]
     assert merge_prose(source, before, draft) == expected + "\n"
+
+
+def test_text_between_two_fields_of_many_paragraphs_that_neither_marks_is_refused(edition_copy, project, fields):
+    # an unmarked paragraph after a field's last paragraph goes to that field when a generated paragraph or a
+    # one-paragraph field follows; before another field of many paragraphs it may be either's
+    from compendium.import_docx import Segment, _between_fields
+
+    prerequisites, actions = fields[f"{PRACTICE}: prerequisites"], fields[f"{PRACTICE}: actions"]
+    title = fields[f"{PRACTICE}: title"]
+    fields = {field.key: field for field in fields.values()}
+    item, typed = shown("bullet", "пункт"), shown("bullet", "новый пункт, набранный после последнего")
+    loose = Segment("field", prerequisites.bookmark, [item, typed], marked=1)
+    refused = _between_fields(loose, [Segment("field", actions.bookmark, [item], marked=1)], fields)
+    assert refused is not None and refused.field == "prerequisites" and refused.line > 0
+    assert "«новый пункт, набранный после последнего»" in refused.message and "actions" in refused.message
+    inside = Segment("field", prerequisites.bookmark, [typed, item], marked=2)
+    assert _between_fields(inside, [Segment("field", actions.bookmark, [item], marked=1)], fields) is None
+    assert _between_fields(loose, [Segment("field", title.bookmark, [item], marked=1)], fields) is None
+    assert _between_fields(loose, [Segment("fixed", "cx_0001_0", [item])], fields) is None

@@ -56,6 +56,9 @@ class Segment:
     paragraphs: list[Shown] = field(default_factory=list)
     after: str = ""
     """The text of the anchor before stray text, to say where it is."""
+    marked: int = 0
+    """How many of a field's paragraphs run to its last one that carries a mark of the field: those past it
+    carry none (typed after the field's last paragraph, or pasted from outside)."""
 
 
 @dataclass(frozen=True)
@@ -115,10 +118,11 @@ def read_draft(path: Path) -> Draft:
             # the field's next paragraph, by its own bookmark; or a paragraph of a field before, moved into this
             # one, which takes it (the import's safety check names what left the other field)
             segments[-1].paragraphs.append(shown)
+            segments[-1].marked = len(segments[-1].paragraphs)
             segments.extend(Segment("joined", name) for name in fields[1:])
         elif fields:
             opened.add(fields[0])
-            segments.append(Segment("field", fields[0], [shown]))
+            segments.append(Segment("field", fields[0], [shown], marked=1))
             segments.extend(Segment("joined", name) for name in fields[1:])
         elif fixed:
             segments.append(Segment("fixed", fixed[0], [shown]))
@@ -330,7 +334,10 @@ def plan_import(draft: Draft, collection: Collection, force: bool = False) -> Im
     problems: list[Problem] = []
     notes: list[str] = []
     seen: set[str] = set()
-    for segment in draft.segments:
+    for index, segment in enumerate(draft.segments):
+        if segment.kind == "field" and (between := _between_fields(segment, draft.segments[index + 1:], fields)):
+            problems.append(between)
+            continue
         if segment.kind == "stray":
             notes.append(f"text outside any field is not imported: «{_preview(segment.paragraphs)}»"
                          + (f" (after «{_short(segment.after)}»)" if segment.after else ""))
@@ -413,6 +420,25 @@ def _segment_field(segment: Segment | None, fields: dict[str, DraftField]) -> Dr
     if segment is None or segment.kind != "field":
         return None
     return fields.get(_field_bookmark(segment.bookmark)[0])
+
+
+MANY_PARAGRAPHS = ("prose", "lines")
+"""The kinds of field that hold more than one paragraph."""
+
+
+def _between_fields(segment: Segment, following: Sequence[Segment], fields: dict[str, DraftField]) -> Problem | None:
+    """A problem when text with no field's mark stands after a field's last marked paragraph and right before
+    another field, both of which hold several paragraphs: it may be either's, and the import does not guess."""
+    loose = [paragraph for paragraph in segment.paragraphs[segment.marked:] if paragraph.text]
+    after = next((other for other in following if other.kind != "joined"), None)
+    if not loose or after is None or after.kind != "field":
+        return None
+    this, that = fields.get(_field_bookmark(segment.bookmark)[0]), fields.get(_field_bookmark(after.bookmark)[0])
+    if this is None or that is None or this.kind not in MANY_PARAGRAPHS or that.kind not in MANY_PARAGRAPHS:
+        return None
+    return _problem(this, f"абзац «{_short(loose[0].text)}» стоит в черновике между этим полем и полем "
+                          f"{that.name} и не несёт метки ни одного из них: нельзя понять, чей он. Перенесите его "
+                          "внутрь нужного поля, перед его последним абзацем, и импортируйте снова")
 
 
 def _field_bookmark(name: str) -> tuple[str, str]:
