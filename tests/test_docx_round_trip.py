@@ -415,3 +415,55 @@ def test_text_between_two_fields_of_many_paragraphs_that_neither_marks_is_refuse
     assert _between_fields(inside, [Segment("field", actions.bookmark, [item], marked=1)], fields) is None
     assert _between_fields(loose, [Segment("field", title.bookmark, [item], marked=1)], fields) is None
     assert _between_fields(loose, [Segment("fixed", "cx_0001_0", [item])], fields) is None
+
+
+def _actions(edition: Path) -> list[str]:
+    text = (edition / PRACTICE).read_text(encoding="utf-8").split("actions: |\n")[1].split("\n\n")[0]
+    return [line[4:].replace("\u00a0", " ") for line in text.splitlines()]
+
+
+def _word_edit(edition_copy, project, draft_path, fields, edit) -> list[str]:
+    """One edit made at the XML level as Word makes it, on the practice's actions; the items after the import."""
+    actions = fields[f"{PRACTICE}: actions"]
+    draft = Draft(draft_path)
+    first = draft.field_paragraph(actions.key)
+    edit(draft, first, draft.next_paragraph(first))
+    draft.save()
+    result = import_draft(draft_path, project, edition_copy, force=False)
+    assert not result.plan.notes and not result.plan.problems, (result.plan.notes, result.plan.problems)
+    assert [change.field.name for change in result.plan.changes] == [actions.name]
+    write_sources(result.edits)
+    return _actions(edition_copy)
+
+
+def test_word_deleting_a_fields_first_item_with_its_bookmark_keeps_the_rest(edition_copy, project, draft_path,
+                                                                           fields):
+    def delete_first(draft, first, second):
+        first._p.getparent().remove(first._p)
+
+    items = _word_edit(edition_copy, project, draft_path, fields, delete_first)
+    assert [item[:15] for item in items] == ["Участие в съезд", "Создание агрокл", "Проведение меро"]
+
+
+def test_word_splitting_an_item_keeps_both_halves_in_the_field(edition_copy, project, draft_path, fields):
+    def split(draft, first, second):  # Enter inside: the bookmark's end goes with the second half
+        text = first.text
+        half = draft.add_after(first, text[text.index("оказание"):])
+        draft.set_text(first, text[: text.index("оказание")].rstrip(" ,") + ",")
+        for end in first._p.findall(qn("w:bookmarkEnd")):
+            half._p.append(end)
+
+    items = _word_edit(edition_copy, project, draft_path, fields, split)
+    assert [item[:15] for item in items] == ["Заседания АРООП", "оказание информ", "Участие в съезд", "Создание агрокл",
+                                            "Проведение меро"]
+
+
+def test_word_joining_two_items_keeps_the_joined_item_in_the_field(edition_copy, project, draft_path, fields):
+    def join(draft, first, second):  # Delete at the first's end: both bookmarks in one paragraph
+        draft.set_text(first, first.text + " " + second.text)
+        for mark in second._p.findall(qn("w:bookmarkStart")) + second._p.findall(qn("w:bookmarkEnd")):
+            first._p.append(mark)
+        second._p.getparent().remove(second._p)
+
+    items = _word_edit(edition_copy, project, draft_path, fields, join)
+    assert len(items) == 3 and items[0].startswith("Заседания АРООП") and "Участие в съездах" in items[0]
