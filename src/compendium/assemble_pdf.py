@@ -39,7 +39,7 @@ from pikepdf import Array, Dictionary, Name, NameTree
 from .cache_files import Damaged, KeptFiles, keep, keeping, kept_name
 from .errors import CompendiumError
 from .layout_cache import PREPARED_SUFFIX, StubRun
-from .page_reading import cid_widths, unicode_map
+from .page_reading import cid_widths, unicode_map, unparsed
 
 # In an object as pikepdf writes it: a string (kept as it is), a marker this module put there, or a
 # reference. Strings come first so that "1 0 R" inside one is never taken for a reference.
@@ -383,7 +383,7 @@ class _Copier:
 
     def value(self, value: object) -> Template:
         """A value as a template, with every object it refers to taken into the part."""
-        return self._template(_unparsed(value))
+        return self._template(unparsed(value))
 
     def drain(self) -> None:
         while len(self.made) < len(self.sources):
@@ -946,15 +946,6 @@ def _dictionary(items: dict[str, bytes]) -> bytes:
 
 def _byte_width(value: int) -> int:
     return max(1, (value.bit_length() + 7) // 8)
-
-
-def _unparsed(value: object) -> bytes:
-    """A value as PDF syntax: pikepdf gives numbers, booleans and null as Python's own."""
-    if isinstance(value, pikepdf.Object):
-        return value.unparse(resolved=False)
-    if value is None or isinstance(value, bool):
-        return {None: b"null", True: b"true", False: b"false"}[value]
-    return b"%d" % value if isinstance(value, int) else format(value, "f").encode()
 
 
 def _unicode_cmap(unicode: dict[bytes, bytes]) -> bytes:

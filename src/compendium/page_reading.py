@@ -120,10 +120,10 @@ def cid_widths(w: pikepdf.Object) -> dict[int, bytes]:
     while i < len(items):
         first = int(items[i])
         if isinstance(items[i + 1], Array):
-            found |= {first + offset: _unparsed(width) for offset, width in enumerate(items[i + 1])}
+            found |= {first + offset: unparsed(width) for offset, width in enumerate(items[i + 1])}
             i += 2
         else:
-            found |= dict.fromkeys(range(first, int(items[i + 1]) + 1), _unparsed(items[i + 2]))
+            found |= dict.fromkeys(range(first, int(items[i + 1]) + 1), unparsed(items[i + 2]))
             i += 3
     return found
 
@@ -158,10 +158,12 @@ def cmap_codes(cmap: bytes) -> dict[str, int]:
     return found
 
 
-def _unparsed(value: object) -> bytes:
-    """A value as PDF syntax: pikepdf gives numbers as Python's own."""
+def unparsed(value: object) -> bytes:
+    """A value as PDF syntax: pikepdf gives numbers, booleans and null as Python's own."""
     if isinstance(value, pikepdf.Object):
         return value.unparse(resolved=False)
+    if value is None or isinstance(value, bool):
+        return {None: b"null", True: b"true", False: b"false"}[value]
     return b"%d" % value if isinstance(value, int) else format(value, "f").encode()
 
 

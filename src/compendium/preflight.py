@@ -268,24 +268,24 @@ class PdfReadings:
         they are made of: a book merged again, or from other layouts, is compared anew."""
         digest = hashlib.sha256(book.read_bytes())
         digest.update(repr([(part.pdf.name, part.pages) for part in parts]).encode())
-        name = f"{digest.hexdigest()[:40]}.as-laid-out.json"
-        self.used.add(name)
-        kept = _kept_reading(self.kept.read(self.folder / name, f"сравнение страниц {book.name} с макетами"))
-        if kept is not None:
-            return kept.checks[AS_LAID_OUT]
+        return self._kept_or_read(f"{digest.hexdigest()[:40]}.as-laid-out.json",
+                                  f"сравнение страниц {book.name} с макетами",
+                                  lambda: PdfReading(checks={AS_LAID_OUT: self._compared(book, parts)})
+                                  ).checks[AS_LAID_OUT]
+
+    def _compared(self, book: Path, parts: tuple[PlacedPart, ...]) -> str:
         facts = self._facts(book, font_files=True)
-        unlike = [] if not isinstance(facts, str) else [f"книга не читается: {facts}"]
+        if isinstance(facts, str):
+            return f"книга не читается: {facts}"
+        unlike = []
         for part, laid_out in zip(parts, self.pool.map(lambda part: self._facts(part.pdf), parts), strict=True):
-            if isinstance(laid_out, str) or isinstance(facts, str):
-                unlike += [f"макет {part.pdf.name} не читается: {laid_out}"] if isinstance(laid_out, str) else []
+            if isinstance(laid_out, str):
+                unlike.append(f"макет {part.pdf.name} не читается: {laid_out}")
                 continue
             compared: dict[tuple[str, str], str | None] = {}
             unlike += [f"страница {page}: {difference}" for own, page in enumerate(part.pages, start=1) if page
                        for difference in differences(facts, page, laid_out, own, compared)]
-        verdict = "; ".join(unlike[:3]) + (f" (и ещё {len(unlike) - 3})" if len(unlike) > 3 else "") or "ok"
-        self.folder.mkdir(parents=True, exist_ok=True)
-        keep(self.folder / name, json.dumps(asdict(PdfReading(checks={AS_LAID_OUT: verdict}))).encode())
-        return verdict
+        return "; ".join(unlike[:3]) + (f" (и ещё {len(unlike) - 3})" if len(unlike) > 3 else "") or "ok"
 
     def _facts(self, path: Path, font_files: bool = False) -> PagesReading | str:
         return _page_facts(path, font_files, self.kept)
@@ -300,15 +300,21 @@ class PdfReadings:
         self.pool.shutdown(cancel_futures=True)
 
     def _read(self, path: Path, reader: str) -> PdfReading:
-        name = f"{hashlib.sha256(path.read_bytes()).hexdigest()[:40]}.{reader}.json"
+        def read() -> PdfReading:
+            if reader == "glyphs":  # from the facts kept beside the PDF, read through this build's kept files
+                return PdfReading(checks={NO_BOXES: _glyph_verdict(self._facts(path))})
+            return _reading_of(path, reader)
+
+        return self._kept_or_read(f"{hashlib.sha256(path.read_bytes()).hexdigest()[:40]}.{reader}.json",
+                                  f"показания {reader} о {path.name}", read)
+
+    def _kept_or_read(self, name: str, what: str, read: Callable[[], PdfReading]) -> PdfReading:
+        """The reading kept under ``name`` (``what`` it is, should it be damaged), or read now and kept."""
         self.used.add(name)
-        kept = _kept_reading(self.kept.read(self.folder / name, f"показания {reader} о {path.name}"))
+        kept = _kept_reading(self.kept.read(self.folder / name, what))
         if kept is not None:
             return kept
-        if reader == "glyphs":  # from the facts kept beside the PDF, read through this build's kept files
-            reading = PdfReading(checks={NO_BOXES: _glyph_verdict(self._facts(path))})
-        else:
-            reading = _reading_of(path, reader)
+        reading = read()
         self.folder.mkdir(parents=True, exist_ok=True)
         keep(self.folder / name, json.dumps(asdict(reading)).encode())
         return reading
